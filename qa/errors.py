@@ -1,0 +1,37 @@
+"""Errors the library raises; each message says what is wrong and what to do."""
+
+
+class QAError(Exception):
+    """Base class: a problem the user can fix; the CLI prints it as one line."""
+
+
+class IndexNotFound(QAError):
+    """No index exists in the folder given."""
+
+
+class IndexMismatch(QAError):
+    """The index was built with another model or format version."""
+
+
+class IndexCorrupt(QAError):
+    """The index folder is damaged."""
+
+
+class IndexLocked(QAError):
+    """Another process is writing the index."""
+
+
+class EmptyCorpus(QAError):
+    """Nothing indexable was found at the paths given."""
+
+
+class UnsupportedDocument(QAError):
+    """A file could not be read as a document."""
+
+
+class ModelUnavailable(QAError):
+    """The embedding model could not be loaded."""
+
+
+class PathNotFound(QAError):
+    """A file or folder given to the indexer does not exist."""

@@ -1,0 +1,175 @@
+"""build_index: bring an index folder up to date with folders and files of documents.
+
+Unchanged files (same content hash) are neither read nor embedded again, and when nothing
+changed the embedding model is not even loaded. Files that vanished from a folder that is being
+indexed lose their passages; documents indexed from other folders stay.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from qa.chunk import split_passages
+from qa.embed import Embedder, canonical_model_name, default_model
+from qa.errors import EmptyCorpus, IndexMismatch, UnsupportedDocument
+from qa.ingest import SourceFile, file_hash, find_files, load_document
+from qa.progress import progress_bar
+from qa.results import Document, IndexReport, Passage, Skipped, Span
+from qa.store import Store, StoreWriter, shown, write_lock
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DOCS_DIR = "docs"
+DEFAULT_INDEX_DIR = "index"
+
+
+def default_index_dir() -> str:
+    """``$QA_INDEX_DIR`` or ``index``."""
+    return os.environ.get("QA_INDEX_DIR") or DEFAULT_INDEX_DIR
+
+
+def build_index(
+    paths: Sequence[str | os.PathLike] | str | os.PathLike = (DEFAULT_DOCS_DIR,),
+    index_dir: str | os.PathLike | None = None,
+    *,
+    model: str | None = None,
+    rebuild: bool = False,
+    progress: bool = True,
+    embedder: Embedder | None = None,
+) -> IndexReport:
+    """Index the documents under ``paths`` into ``index_dir`` and report what was done.
+
+    Example:
+        >>> report = build_index(["docs/"], "index/")
+        >>> report.documents, report.passages, report.skipped
+    """
+    started = time.perf_counter()
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    index_dir = Path(index_dir or default_index_dir())
+    with write_lock(index_dir):
+        base = None if rebuild else _current(index_dir)
+        model_name = _choose_model(index_dir, base, model, embedder)
+        files, skipped = find_files(paths)
+        roots = {str(Path(p).resolve()) for p in paths}
+        plan = _Plan(base, files, roots, skipped)
+        report = IndexReport(skipped=skipped, unchanged=len(plan.unchanged), removed=len(plan.removed))
+        if not plan.changes and base is not None:
+            report.documents, report.passages = len(base.manifest["documents"]), base.manifest["passages"]
+        else:
+            if not plan.to_load and not (base and base.manifest["documents"]):
+                raise EmptyCorpus(
+                    f"No documents (.txt, .md, .html, .pdf) found in {', '.join(map(str, paths))}."
+                    + _skipped_hint(skipped)
+                )
+            embedder = embedder or Embedder(model_name)
+            writer = StoreWriter(index_dir, model=model_name, dimension=embedder.dimension, base=base)
+            try:
+                writer.remove_documents(plan.removed + [f.source for f, _ in plan.to_load if f.source in plan.known])
+                _add_files(writer, embedder, plan, report, progress)
+                if not writer.documents:
+                    raise EmptyCorpus(f"None of the files in {', '.join(map(str, paths))} could be indexed."
+                                      + _skipped_hint(skipped))
+                manifest = writer.commit()
+            except BaseException:
+                writer.abort()
+                raise
+            report.documents, report.passages = len(manifest["documents"]), manifest["passages"]
+        if base is not None:
+            base.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _current(index_dir: Path) -> Store | None:
+    if not (index_dir / "manifest.json").exists():
+        return None
+    return Store(index_dir)
+
+
+def _choose_model(index_dir: Path, base: Store | None, model: str | None, embedder: Embedder | None) -> str:
+    asked = embedder.name if embedder else canonical_model_name(model) if model else None
+    if base is None:
+        return asked or canonical_model_name(default_model())
+    existing = base.manifest["model"]
+    if asked and asked != existing:
+        raise IndexMismatch(
+            f"The index at {shown(index_dir)} was built with model '{existing}', not '{asked}'. "
+            f"Use `qa index --rebuild --model {asked}` to rebuild it with the new model."
+        )
+    return existing
+
+
+class _Plan:
+    """Which files to (re)load, which documents are unchanged and which were removed."""
+
+    def __init__(self, base: Store | None, files: list[SourceFile], roots: set[str], skipped: list[Skipped]) -> None:
+        self.known: dict[str, dict] = base.manifest["documents"] if base else {}
+        self.to_load: list[tuple[SourceFile, str]] = []
+        self.unchanged: list[str] = []
+        seen: dict[str, SourceFile] = {}
+        for file in files:
+            if file.source in seen:
+                skipped.append(Skipped(str(file.path), f"same id '{file.source}' as {seen[file.source].path}"))
+                continue
+            record = self.known.get(file.source)
+            if record and record.get("root") not in roots and record.get("root") is not None:
+                skipped.append(Skipped(str(file.path), f"id '{file.source}' is already taken by {record.get('path')}"))
+                continue
+            seen[file.source] = file
+            try:
+                digest = file_hash(file.path)
+            except OSError as err:
+                skipped.append(Skipped(str(file.path), f"can't read file: {err.strerror}"))
+                continue
+            if record and record.get("hash") == digest:
+                self.unchanged.append(file.source)
+            else:
+                self.to_load.append((file, digest))
+        self.removed = [s for s, r in self.known.items() if r.get("root") in roots and s not in seen]
+        self.changes = bool(self.to_load or self.removed)
+
+
+EMBED_BATCH_SENTENCES = 2048
+"""Sentences of several documents are embedded together, in batches of about this many."""
+
+
+def _add_files(writer: StoreWriter, embedder: Embedder, plan: _Plan, report: IndexReport, progress: bool) -> None:
+    pending: list[tuple[Document, dict, list[Passage], list[Span]]] = []
+
+    def flush() -> None:
+        texts = [doc.text[s.start : s.end] for doc, _, _, sentences in pending for s in sentences]
+        vectors = embedder.encode(texts)
+        offset = 0
+        for document, record, passages, sentences in pending:
+            writer.add_document(document, record, passages, sentences, vectors[offset : offset + len(sentences)])
+            offset += len(sentences)
+        pending.clear()
+
+    for file, digest in progress_bar(plan.to_load, progress, desc="Indexing", unit="file"):
+        try:
+            document = load_document(file)
+        except UnsupportedDocument as err:
+            report.skipped.append(Skipped(str(file.path), str(err)))
+            continue
+        record = {"hash": digest, "root": file.root, "path": document.path, "title": document.title}
+        passages = split_passages(document)
+        sentences = sorted({span for passage in passages for span in passage.sentences}, key=lambda s: s.start)
+        pending.append((document, record, passages, sentences))
+        if file.source in plan.known:
+            report.updated += 1
+        else:
+            report.added += 1
+        if sum(len(sentences) for *_, sentences in pending) >= EMBED_BATCH_SENTENCES:
+            flush()
+    flush()
+
+
+def _skipped_hint(skipped: Iterable[Skipped]) -> str:
+    skipped = list(skipped)
+    return f" {len(skipped)} file(s) skipped." if skipped else ""
+

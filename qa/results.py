@@ -1,0 +1,148 @@
+"""Typed results that flow through the pipeline and out of the public API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class PageSpan:
+    """Characters ``[start, end)`` of a document's text that come from PDF page ``page`` (1-based)."""
+
+    page: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Document:
+    """One loaded file: its id (path relative to the folder given), title, text and metadata."""
+
+    source: str
+    title: str
+    text: str
+    path: str
+    pages: tuple[PageSpan, ...] = ()
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def page_at(self, offset: int) -> int | None:
+        """The PDF page holding character ``offset``, or None for documents without pages."""
+        for span in self.pages:
+            if span.start <= offset < span.end:
+                return span.page
+        return self.pages[-1].page if self.pages else None
+
+
+@dataclass(frozen=True)
+class Span:
+    """A ``[start, end)`` character range of a document's text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    """A sentence of a retrieved passage with its cosine similarity to the question."""
+
+    start: int
+    end: int
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A group of whole sentences, with the sentences' spans, as stored in the index."""
+
+    source: str
+    start: int
+    end: int
+    page: int | None
+    sentences: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage: ``text == document_text(source)[start:end]``."""
+
+    text: str
+    source: str
+    title: str
+    page: int | None
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One to three contiguous sentences quoted verbatim: ``text == document_text(source)[start:end]``."""
+
+    text: str
+    source: str
+    title: str
+    page: int | None
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The quotes that answer ``question`` (best first) and the passages considered.
+
+    ``answered`` is False when the documents do not answer; ``quotes`` is then empty and
+    ``hits`` holds the closest passages, which are weak matches, not answers. ``confidence`` is
+    the best candidate quote's score, which the index's not-found threshold is compared with.
+    """
+
+    question: str
+    answered: bool
+    quotes: list[Quote]
+    hits: list[Hit]
+    confidence: float = 0.0
+
+    def to_json(self) -> dict:
+        """The ``qa ask --json`` shape: question, answered, quotes, passages."""
+        from dataclasses import asdict
+
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "quotes": [asdict(q) for q in self.quotes],
+            "passages": [asdict(h) for h in self.hits],
+        }
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """An indexed document: its id, title, original file and how many passages it has."""
+
+    source: str
+    title: str
+    path: str
+    passages: int
+    pages: int | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that was not indexed, and why (one line)."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class IndexReport:
+    """What a ``build_index`` run did."""
+
+    documents: int = 0
+    passages: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    seconds: float = 0.0

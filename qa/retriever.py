@@ -1,0 +1,147 @@
+"""Retriever: the one object other programs use to search an index and get quoted answers."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from qa.answer import NOT_FOUND_THRESHOLD, choose_quotes
+from qa.embed import Embedder, canonical_model_name
+from qa.errors import IndexMismatch
+from qa.indexer import default_index_dir
+from qa.results import Answer, DocumentInfo, Hit, ScoredSentence
+from qa.store import MANIFEST, Store, StoredPassage, shown
+
+DEFAULT_K = 5
+CANDIDATES = 50
+"""Passages and sentences fetched from each vector index before re-scoring."""
+WEIGHT_PASSAGE_SIMILARITY = 0.3
+"""Weight of a passage's own similarity beside its best sentence's (measured on xquad-dev)."""
+
+
+class Retriever:
+    """Searches one index folder and answers questions with verbatim, cited quotes.
+
+    Example:
+        >>> retriever = Retriever.load("index/")
+        >>> answer = retriever.ask("Who is sending cluster munitions to Ukraine?")
+        >>> answer.quotes[0].text if answer.answered else "Not found in the documents."
+    """
+
+    def __init__(self, store: Store, embedder: Embedder) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._manifest_stamp = _stamp(store.index_dir)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, index_dir: str | os.PathLike | None = None, *, model: str | None = None,
+             embedder: Embedder | None = None) -> Retriever:
+        """Open the index in ``index_dir`` (default ``$QA_INDEX_DIR`` or ``index``).
+
+        The model is the one the index was built with; passing another one raises IndexMismatch.
+        """
+        store = Store(index_dir or default_index_dir())
+        built_with = store.manifest["model"]
+        asked = embedder.name if embedder else canonical_model_name(model) if model else built_with
+        if asked != built_with:
+            raise IndexMismatch(
+                f"The index at {shown(store.index_dir)} was built with model '{built_with}', not '{asked}'. "
+                f"Load it without a model, or rebuild it with `qa index --rebuild --model {asked}`."
+            )
+        return cls(store, embedder or Embedder(built_with))
+
+    @property
+    def index_dir(self) -> Path:
+        return self._store.index_dir
+
+    @property
+    def model(self) -> str:
+        return self._store.manifest["model"]
+
+    def reload(self) -> bool:
+        """Switch to the folder's newest build if it changed; True when it did."""
+        with self._lock:
+            stamp = _stamp(self._store.index_dir)
+            if stamp == self._manifest_stamp:
+                return False
+            fresh = Store(self._store.index_dir)
+            if fresh.manifest["model"] != self._store.manifest["model"]:
+                self._embedder = Embedder(fresh.manifest["model"])
+            old, self._store, self._manifest_stamp = self._store, fresh, stamp
+            old.close()
+            return True
+
+    def search(self, question: str, k: int = DEFAULT_K) -> list[Hit]:
+        """The ``k`` passages most relevant to ``question``, best first."""
+        return [hit for hit, _ in self._rank(_checked(question, k), k)[0]]
+
+    def ask(self, question: str, k: int = DEFAULT_K) -> Answer:
+        """Quotes that answer ``question``, or ``answered=False`` with the closest passages."""
+        question = _checked(question, k)
+        ranked, store = self._rank(question, k)
+        quotes = choose_quotes(question, ranked, store.document_text)
+        hits = [hit for hit, _ in ranked]
+        confidence = quotes[0].score if quotes else 0.0
+        if confidence < store.manifest.get("not_found_threshold", NOT_FOUND_THRESHOLD):
+            return Answer(question, False, [], hits, confidence)
+        return Answer(question, True, quotes, hits, confidence)
+
+    def document_text(self, source: str) -> str:
+        """The full text of document ``source``; every Hit and Quote offset points into it."""
+        return self._store.document_text(source)
+
+    def documents(self) -> list[DocumentInfo]:
+        """The indexed documents."""
+        return self._store.documents()
+
+    def _rank(self, question: str, k: int) -> tuple[list[tuple[Hit, list[ScoredSentence]]], Store]:
+        """The ``k`` best passages, each with its sentences' similarities to the question.
+
+        Candidates are the nearest passages and the passages of the nearest sentences; a
+        passage scores by its own similarity plus that of its best sentence, which finds the
+        passage holding the one sentence that answers even when the rest is about other things.
+        """
+        self.reload()
+        store = self._store
+        query = self._embedder.encode([question])[0]
+        candidates = {pid for pid, _ in store.search("passages", query, CANDIDATES)}
+        candidates |= store.passages_of_sentences(sid for sid, _ in store.search("sentences", query, CANDIDATES))
+        stored = list(store.passages(candidates).values())
+        passage_similarity = store.similarities("passages", [p.id for p in stored], query)
+        sentence_ids = [sid for p in stored for sid in p.sentence_ids]
+        sentence_similarity = dict(zip(sentence_ids, store.similarities("sentences", sentence_ids, query).tolist()))
+        scored = []
+        for passage, similarity in zip(stored, passage_similarity.tolist()):
+            sentences = [
+                ScoredSentence(span.start, span.end, sentence_similarity[sid])
+                for sid, span in zip(passage.sentence_ids, passage.passage.sentences)
+            ]
+            best = max(s.similarity for s in sentences)
+            score = (WEIGHT_PASSAGE_SIMILARITY * similarity + best) / (1 + WEIGHT_PASSAGE_SIMILARITY)
+            scored.append((score, passage, sentences))
+        scored.sort(key=lambda item: (-item[0], item[1].id))
+        return [(_hit(store, passage, score), sentences) for score, passage, sentences in scored[:k]], store
+
+
+def _hit(store: Store, stored: StoredPassage, score: float) -> Hit:
+    p = stored.passage
+    text = store.document_text(p.source)[p.start : p.end]
+    return Hit(text, p.source, stored.title, p.page, p.start, p.end, round(score, 4))
+
+
+def _checked(question: str, k: int) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError("The question is empty: ask something about your documents.")
+    if k < 1:
+        raise ValueError(f"k must be at least 1, not {k}.")
+    return question.strip()
+
+
+def _stamp(index_dir: Path) -> tuple[int, int] | None:
+    try:
+        st = (index_dir / MANIFEST).stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns

@@ -1,0 +1,47 @@
+"""Shared fixtures: the real bundled model, loaded once, and a real index of tests/data."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa import Embedder, Retriever, build_index
+
+DATA = Path(__file__).parent / "data"
+BUNDLED_ARTICLE = Path(__file__).parent.parent / "docs" / "nato-cluster-munitions.txt"
+
+
+@pytest.fixture(autouse=True)
+def isolated_index_dir(tmp_path, monkeypatch):
+    """Tests never touch the project's own index/."""
+    monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path / "default-index"))
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(tmp_path_factory) -> Path:
+    """tests/data plus the bundled article, copied so tests may not change the originals."""
+    folder = tmp_path_factory.mktemp("corpus")
+    for path in DATA.iterdir():
+        if path.is_file():
+            shutil.copy(path, folder / path.name)
+    shutil.copy(BUNDLED_ARTICLE, folder / BUNDLED_ARTICLE.name)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory, corpus_dir, embedder) -> Path:
+    folder = tmp_path_factory.mktemp("index")
+    build_index([corpus_dir], folder, embedder=embedder, progress=False)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def retriever(index_dir, embedder) -> Retriever:
+    return Retriever.load(index_dir, embedder=embedder)

@@ -1,0 +1,98 @@
+from pathlib import Path
+
+import pytest
+
+from qa.errors import PathNotFound, UnsupportedDocument
+from qa.ingest import SourceFile, decode_text, find_files, load_document
+
+DATA = Path(__file__).parent / "data"
+
+
+def load(path: Path):
+    return load_document(SourceFile(path, path.name, str(path.parent)))
+
+
+def test_find_files_gives_ids_relative_to_the_folder(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "deep.md").write_text("# Deep\n\ntext")
+    (tmp_path / "top.txt").write_text("top")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    files, skipped = find_files([tmp_path])
+    assert [f.source for f in files] == ["a/b/deep.md", "top.txt"]
+    assert skipped == []
+
+
+def test_find_files_single_file_id_is_its_name():
+    files, _ = find_files([DATA / "tides.txt"])
+    assert [f.source for f in files] == ["tides.txt"]
+
+
+def test_missing_path_is_a_clear_error(tmp_path):
+    with pytest.raises(PathNotFound, match="No such file or folder"):
+        find_files([tmp_path / "nope"])
+
+
+def test_markdown_title_is_the_heading_and_offsets_point_into_the_file():
+    doc = load(DATA / "honeybees.md")
+    assert doc.title == "Honeybee Colonies"
+    assert doc.text == (DATA / "honeybees.md").read_text(encoding="utf-8")
+
+
+def test_text_title_is_the_first_line():
+    doc = load(DATA / "tides.txt")
+    assert doc.title == "Why the sea has two tides a day"
+
+
+def test_html_keeps_the_article_and_drops_navigation_scripts_and_styles():
+    doc = load(DATA / "volcano.html")
+    assert doc.title == "Mount Ardent erupts after 40 years"
+    assert "column of ash 9 kilometres" in doc.text
+    for junk in ("Subscribe now", "SHOULD NOT BE INDEXED", "NAVIGATION SCRIPT TEXT", "font-family", "Cookie"):
+        assert junk not in doc.text
+    assert doc.metadata["author"] == "Lena Ortiz"
+    assert doc.metadata["date"] == "2024-03-14"
+
+
+def test_pdf_text_keeps_its_page_for_every_character():
+    doc = load(DATA / "lighthouse.pdf")
+    assert doc.title == "The Kestrel Lighthouse"
+    assert [p.page for p in doc.pages] == [1, 2]
+    assert doc.page_at(doc.text.index("built in 1871")) == 1
+    assert doc.page_at(doc.text.index("automated in 1986")) == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("caf\u00e9 na\u00efve".encode("utf-8"), "caf\u00e9 na\u00efve"),
+        ("caf\u00e9 na\u00efve r\u00e9sum\u00e9 \u00e0 la fa\u00e7on".encode("latin-1"),
+         "caf\u00e9 na\u00efve r\u00e9sum\u00e9 \u00e0 la fa\u00e7on"),
+        ("z\u00fcrich\r\nline".encode("utf-16"), "z\u00fcrich\nline"),
+        (b"\xef\xbb\xbfbom\r\nwin\rmac", "bom\nwin\nmac"),
+    ],
+)
+def test_decode_text_handles_encodings_and_newlines(data, expected):
+    assert decode_text(data) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.txt", b"", "empty file"),
+        ("binary.txt", b"\x00\x01\x02\x03" * 100, "binary file"),
+        ("broken.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog", "not a readable PDF"),
+        ("blank.md", b"   \n\n  ", "no text found"),
+    ],
+)
+def test_unreadable_files_raise_a_one_line_reason(tmp_path, name, content, reason):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(UnsupportedDocument, match=reason) as info:
+        load(path)
+    assert "\n" not in str(info.value)
+
+
+def test_long_first_line_title_is_shortened_at_a_word():
+    doc = load(Path(__file__).parent.parent / "docs" / "nato-cluster-munitions.txt")
+    assert len(doc.title) <= 101 and doc.title.endswith("\u2026")
+    assert doc.title.startswith("NATO Secretary General Jens Stoltenberg")

@@ -1,0 +1,121 @@
+"""End to end: `qa chat` in a subprocess, driven in headless Chromium that can only reach 127.0.0.1,
+and driven over HTTP with gradio_client. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from ui_support import (
+    ARTICLE,
+    HOSTILE_NOTES,
+    HOSTILE_SENTENCE,
+    HOSTILE_TITLE,
+    OFFLINE_ENV,
+    outside_requests,
+)
+
+from qa import Retriever
+from ui.render import NOT_FOUND
+
+pytest_plugins = ["ui_fixtures"]
+
+BOT = '[data-testid="bot"]'
+ANSWER_MS = 90_000  # the server may still be loading its model when the first question comes
+NATO = "What is NATO's position on cluster munitions?"
+NATO_QUOTE = (
+    'But with the Biden administration now reportedly moving forward with sending cluster munitions to '
+    'Ukraine, Stoltenberg has said that "Nato does not have a position on them" as some allies have '
+    "signed up to prohibit their use and some haven’t."
+)
+
+
+def pop_scores(answer: dict) -> list[float]:
+    """Remove and return the scores of an answer's quotes and passages."""
+    return [item.pop("score") for key in ("quotes", "passages") for item in answer[key]]
+
+
+def ask_in_page(page, question: str):
+    """Type ``question``, press Enter and return the answer message once it shows."""
+    before = page.locator(BOT).count()
+    page.fill("#question textarea", question)
+    page.press("#question textarea", "Enter")
+    page.wait_for_function(f"document.querySelectorAll('{BOT}').length > {before}", timeout=ANSWER_MS)
+    return page.locator(BOT).nth(before)
+
+
+@pytest.mark.browser
+def test_ask_clear_follow_up_select_pdf_and_not_found(page, chat_server):
+    answer = ask_in_page(page, NATO)
+    assert NATO_QUOTE in answer.inner_text()
+    assert page.locator("#sources mark").all_inner_texts() == [NATO_QUOTE]
+    link = page.locator("#sources a.qa-open").first
+    assert link.get_attribute("href") == "documents/nato-cluster-munitions.txt"
+    original = page.request.get(chat_server[0] + link.get_attribute("href"))
+    assert original.ok and original.text() == ARTICLE.read_text(encoding="utf-8")
+
+    page.click("#clear")
+    page.wait_for_function(f"document.querySelectorAll('{BOT}').length == 0")
+    assert "appear here" in page.locator("#sources").inner_text()
+    answer = ask_in_page(page, NATO)
+    follow_up = ask_in_page(page, "What about Russia?")
+    assert "Searched for: What about Russia? position cluster munitions" in follow_up.inner_text()
+    assert "Russia" in page.locator("#sources mark").first.inner_text()
+
+    answer.click()  # the first answer's sources come back
+    page.wait_for_function("document.querySelector('#sources').innerText.includes(\"For: What is NATO\")")
+    assert page.locator("#sources mark").all_inner_texts() == [NATO_QUOTE]
+
+    ask_in_page(page, "When was the lighthouse automated?")
+    pdf_link = page.locator("#sources a.qa-open").first.get_attribute("href")
+    assert pdf_link == "documents/lighthouse.pdf#page=2"
+    assert page.request.get(chat_server[0] + pdf_link).headers["content-type"] == "application/pdf"
+
+    not_found = ask_in_page(page, "What is the recipe for pancakes?")
+    assert not_found.inner_text().startswith(NOT_FOUND)
+    assert page.locator("#sources .qa-weak").count() > 0 and page.locator("#sources mark").count() == 0
+    assert outside_requests(page.requested) == []
+
+
+@pytest.mark.browser
+def test_hostile_upload_shows_literally_and_runs_nothing(page, chat_server, tmp_path):
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    upload = tmp_path / "sneaky.txt"
+    upload.write_text(HOSTILE_NOTES, encoding="utf-8")
+    page.get_by_text("Documents", exact=True).click()
+    page.set_input_files("#upload input[type=file]", str(upload))
+    page.wait_for_function("document.querySelector('#upload-report').innerText.includes('Indexed: sneaky.txt')",
+                           timeout=ANSWER_MS)
+    assert (chat_server[1] / "sneaky.txt").read_text(encoding="utf-8") == HOSTILE_NOTES
+
+    answer = ask_in_page(page, "What is the vault combination?")
+    page.wait_for_timeout(300)  # time for an injected onerror handler to fire, if there were one
+    assert page.evaluate("typeof window.pwned") == "undefined" and dialogs == []
+    assert page.locator("#chat img, #sources img, #documents img, #chat script, #sources script").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+    assert HOSTILE_SENTENCE in answer.inner_text() and HOSTILE_TITLE in answer.inner_text()
+    assert page.locator("#sources mark").all_inner_texts() == [HOSTILE_SENTENCE]
+    assert HOSTILE_TITLE in page.locator("#documents").inner_text()
+
+    original = page.request.get(chat_server[0] + "documents/sneaky.txt")
+    assert original.headers["content-type"].startswith("text/plain")
+    assert original.headers["content-security-policy"].startswith("sandbox")
+    assert outside_requests(page.requested) == []
+
+
+def test_api_ask_returns_the_qa_ask_json(chat_server, embedder):
+    for name, value in OFFLINE_ENV.items():
+        os.environ.setdefault(name, value)
+    from gradio_client import Client
+
+    client = Client(chat_server[0], verbose=False)
+    expected = Retriever.load(chat_server[1].parent / "index", embedder=embedder)
+    result = client.predict("How much fish does a pelican eat?", api_name="/ask")
+    wanted = expected.ask("How much fish does a pelican eat?").to_json()
+    # Another process may round a score's last digit differently; all else must be identical.
+    assert pop_scores(result) == pytest.approx(pop_scores(wanted), abs=1e-3) and result == wanted
+    assert result["quotes"][0]["text"] == "Each pelican eats about four pounds of fish a day."
+
+    follow_up = client.predict("What about Russia?", [NATO], api_name="/ask")
+    assert follow_up["question"] == "What about Russia? position cluster munitions" and follow_up["answered"]

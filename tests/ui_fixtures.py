@@ -1,0 +1,89 @@
+"""Fixtures for the chat page tests: a real index, a running `qa chat` and a headless Chromium
+that can reach nothing but 127.0.0.1.
+
+Test modules load them with ``pytest_plugins = ["ui_fixtures"]`` (one instance per session).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ui_support import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    HOSTILE_NOTES,
+    SERVER_START_SECONDS,
+    start_chat,
+    stop,
+    wait_for_server,
+    write_corpus,
+)
+
+
+@pytest.fixture(scope="session")
+def ui_index(tmp_path_factory, embedder) -> Path:
+    """A real index of the test corpus and the hostile notes (``embedder`` is conftest's)."""
+    from qa import build_index
+
+    folder = tmp_path_factory.mktemp("ui-index")
+    docs = write_corpus(folder / "docs")
+    (docs / "sneaky.txt").write_text(HOSTILE_NOTES, encoding="utf-8")
+    build_index([docs], folder / "index", progress=False, embedder=embedder)
+    return folder / "index"
+
+
+@pytest.fixture(scope="session")
+def ui_retriever(ui_index, embedder):
+    from qa import Retriever
+
+    return Retriever.load(ui_index, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def chat_server(tmp_path_factory):
+    """`qa chat` started with no index yet, so that it indexes its documents folder first.
+
+    Yields the page URL, the documents folder and the seconds until the server answered.
+    """
+    folder = tmp_path_factory.mktemp("chat-server")
+    write_corpus(folder / "docs")
+    process, url, log = start_chat(folder)
+    try:
+        seconds = wait_for_server(url, process, log, SERVER_START_SECONDS)
+        yield url, folder / "docs", seconds
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Headless Debian Chromium driven by Playwright (one sync_playwright per process)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"No Chromium at {CHROMIUM}: `apt-get install -y chromium`, set QA_CHROMIUM, "
+                    "or deselect these tests with -m 'not browser'.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, chat_server, request):
+    """A fresh tab on the chat page; ``page.requested`` lists every URL it asked for.
+
+    A screenshot of the page as the test left it is saved under test-artifacts/.
+    """
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    tab.requested = []
+    tab.on("request", lambda r: tab.requested.append(r.url))
+    tab.goto(chat_server[0])
+    tab.wait_for_selector("#question textarea")
+    yield tab
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()

@@ -1,0 +1,1 @@
+"""The browser chat page for qa (Gradio). Start it with ``qa chat``; see :mod:`ui.app`."""

@@ -1,0 +1,174 @@
+"""Answers, sources and document lists as HTML for the chat page.
+
+Documents are untrusted, so every piece of their text goes through :func:`escape_text`, which
+turns HTML, Markdown and template syntax into character references: the text shows literally
+whether the browser meets it as HTML (sources panel) or as Markdown (chat messages).
+Quotes are highlighted by their character offsets inside the passage they came from, never by
+searching for the quote's text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import quote as url_quote
+
+if TYPE_CHECKING:
+    from qa import Answer, DocumentInfo, Hit, Quote
+
+DOCUMENT_ROUTE = "documents"
+"""URL path (relative to the page) under which the app serves the original files."""
+
+NOT_FOUND = "Not found in your documents."
+MAX_TITLE = 80
+
+# A superset of html.escape's characters plus everything Markdown, LaTeX, autolinks or a
+# template engine could read as syntax. Numeric references are literal text to all of them.
+_LITERAL = str.maketrans(
+    {c: f"&#{ord(c)};" for c in "&<>\"'`*_[](){}$\\~|#!:=+-@"} | {"\n": "<br>", "\r": ""}
+)
+
+
+def escape_text(text: str) -> str:
+    """``text`` as HTML that displays it verbatim and can't be read as markup by anything."""
+    return text.translate(_LITERAL)
+
+
+def document_url(source: str, page: int | None = None) -> str:
+    """Link to the original file of document ``source``, at ``page`` for PDFs."""
+    url = f"{DOCUMENT_ROUTE}/{url_quote(source, safe='/')}"
+    return f"{url}#page={page}" if page else url
+
+
+def describe(item: Hit | Quote | DocumentInfo, page: int | None = None) -> str:
+    """'Title — file, p. N' as escaped HTML; a long title is shortened, and shown whole on hover."""
+    parts = [item.source] if item.title != item.source else []
+    if page:
+        parts.append(f"p. {page}")
+    tail = f" — {escape_text(', '.join(parts))}" if parts else ""
+    title = item.title if len(item.title) <= MAX_TITLE else item.title[: MAX_TITLE - 1].rstrip() + "…"
+    return f'<strong class="qa-title" title="{escape_text(item.title)}">{escape_text(title)}</strong>{tail}'
+
+
+def highlight(passage: Hit | Quote, marks: Sequence[tuple[int, Quote]]) -> str:
+    """The passage's text, escaped, with each numbered quote inside it wrapped in ``<mark>``.
+
+    Quote offsets are document offsets; ``quote.start - passage.start`` places them in the
+    passage. Overlapping quotes are clipped so that every character is marked at most once.
+    """
+    out, cursor = [], 0
+    for number, quote in sorted(marks, key=lambda m: m[1].start):
+        start = max(quote.start - passage.start, cursor)
+        end = min(quote.end - passage.start, len(passage.text))
+        if start >= end:
+            continue
+        out.append(escape_text(passage.text[cursor:start]))
+        out.append(f"<mark>{escape_text(passage.text[start:end])}</mark><sup class=\"qa-ref\">[{number}]</sup>")
+        cursor = end
+    out.append(escape_text(passage.text[cursor:]))
+    return "".join(out)
+
+
+def render_answer(answer: Answer, searched_for: str | None = None) -> str:
+    """The chat message: each quote verbatim with its [n] marker and document line.
+
+    ``searched_for`` is shown when a follow-up question was searched with added context.
+    """
+    parts = []
+    if searched_for:
+        parts.append(
+            f'<p class="qa-searched">Searched for: <em>{escape_text(searched_for)}</em> '
+            "(not what you meant? ask the whole question)</p>"
+        )
+    if not answer.answered:
+        parts.append(f'<p class="qa-not-found"><strong>{NOT_FOUND}</strong></p>')
+        if answer.hits:
+            parts.append("<p>The closest passages are under Sources, marked as weak matches.</p>")
+        return "\n".join(parts)
+    for number, quote in enumerate(answer.quotes, 1):
+        marker = f'<span class="qa-ref">[{number}]</span>'
+        parts.append(f'<blockquote class="qa-quote">{escape_text(quote.text)} {marker}</blockquote>')
+        parts.append(f'<p class="qa-cite">[{number}] {describe(quote, quote.page)}</p>')
+    return "\n".join(parts)
+
+
+def cited_passages(answer: Answer) -> list[tuple[Hit | Quote, list[tuple[int, Quote]]]]:
+    """Each passage holding one or more of the answer's quotes, with the numbered quotes in it.
+
+    A quote goes to the best hit of the same document whose span contains it; a quote that no
+    hit contains stands as its own passage.
+    """
+    groups: dict[int, tuple[Hit | Quote, list[tuple[int, Quote]]]] = {}
+    for number, quote in enumerate(answer.quotes, 1):
+        passage: Hit | Quote = next(
+            (
+                h
+                for h in answer.hits
+                if h.source == quote.source and h.start <= quote.start and quote.end <= h.end
+            ),
+            quote,
+        )
+        groups.setdefault(id(passage), (passage, []))[1].append((number, quote))
+    return list(groups.values())
+
+
+def _source_card(passage: Hit | Quote, body: str, badge: str, extra_class: str = "") -> str:
+    link = (
+        f'<a class="qa-open" href="{escape_text(document_url(passage.source, passage.page))}" '
+        'target="_blank" rel="noopener noreferrer">Open original</a>'
+    )
+    return (
+        f'<div class="qa-source {extra_class}">'
+        f'<div class="qa-source-head">{badge}{describe(passage, passage.page)} · {link}</div>'
+        f'<div class="qa-passage">{body}</div></div>'
+    )
+
+
+def render_sources(answer: Answer | None) -> str:
+    """The sources panel: cited passages with quotes marked, or weak matches when not found."""
+    if answer is None:
+        return '<p class="qa-empty">Sources of the selected answer appear here.</p>'
+    heading = f'<p class="qa-sources-for">For: <em>{escape_text(answer.question)}</em></p>\n'
+    return heading + _source_cards(answer)
+
+
+def _source_cards(answer: Answer) -> str:
+    if answer.answered:
+        cards = []
+        for passage, marks in cited_passages(answer):
+            refs = "".join(f'<span class="qa-ref">[{n}]</span> ' for n, _ in marks)
+            cards.append(_source_card(passage, highlight(passage, marks), refs))
+        return "\n".join(cards)
+    if not answer.hits:
+        return f"<p>{NOT_FOUND} Nothing in the index came close.</p>"
+    badge = '<span class="qa-weak-badge">Weak match, not an answer</span> '
+    cards = [_source_card(hit, escape_text(hit.text), badge, "qa-weak") for hit in answer.hits]
+    return f'<p class="qa-weak-note">{NOT_FOUND} Closest passages:</p>\n' + "\n".join(cards)
+
+
+def render_documents(documents: Sequence[DocumentInfo]) -> str:
+    """The list of indexed documents with their passage counts."""
+    if not documents:
+        return "<p>No documents indexed yet.</p>"
+    rows = "".join(
+        f'<li>{describe(d)} <span class="qa-count">({_count(d.passages, "passage")})</span></li>'
+        for d in sorted(documents, key=lambda d: d.source)
+    )
+    return f'<p>{_count(len(documents), "document")} indexed:</p><ul class="qa-docs">{rows}</ul>'
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def render_upload_report(saved: Sequence[str], refused: Sequence[tuple[str, str]],
+                         skipped: Sequence[tuple[str, str]]) -> str:
+    """What an upload did: files added to the index, and every file left out with its reason."""
+    lines = []
+    if saved:
+        lines.append(f"<p>Indexed: {escape_text(', '.join(saved))}</p>")
+    left_out = [*refused, *skipped]
+    if left_out:
+        items = "".join(f"<li>{escape_text(name)}: {escape_text(reason)}</li>" for name, reason in left_out)
+        lines.append(f'<p>Skipped:</p><ul class="qa-skipped">{items}</ul>')
+    return "\n".join(lines) or "<p>No files were uploaded.</p>"
