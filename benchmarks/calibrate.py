@@ -1,41 +1,65 @@
 """Calibrate the not-found threshold on held-out articles of a SQuAD-format dataset.
 
-Indexes all but the last N articles, asks every question, and prints, for candidate
-thresholds on ``Answer.confidence``, the share of covered questions answered and of
-held-out questions refused. The threshold with the best balanced accuracy is printed last.
+Indexes all but N articles, asks every question, and prints, for candidate thresholds on
+``Answer.confidence`` (the best quote's score), the share of covered questions answered and of
+held-out questions refused; the threshold with the best balanced accuracy is printed last.
+
+To keep the calibration apart from the numbers `qa eval --holdout N` reports (which hold out
+the *last* N articles), the articles are taken in reverse order here: the *first* N are held
+out, so different articles are indexed and refused than in the reported run.
 
     python benchmarks/calibrate.py ../shared/eval/xquad-dev/xquad.en.dev.json --holdout 12
+    python benchmarks/calibrate.py DATASET --holdout 12 --save index/   # store it in an index
+
+With ``--save DIR`` the threshold is written into that index's manifest with the model it was
+calibrated for (``qa.evaluate.save_calibration``); an index of another model ignores it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 import numpy as np
 
-from qa.evaluate import evaluate_squad
+from qa.evaluate import DEFAULT_WORK_DIR, evaluate_squad, save_calibration
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("dataset")
+    parser.add_argument("dataset", type=Path)
     parser.add_argument("--holdout", type=int, default=12)
-    parser.add_argument("--work-dir", default=".cache/qa-eval")
+    parser.add_argument("--work-dir", default=DEFAULT_WORK_DIR)
     parser.add_argument("--model", default=None)
+    parser.add_argument("--save", type=Path, default=None, help="Index folder to store the threshold in.")
     args = parser.parse_args()
-    report = evaluate_squad(args.dataset, args.work_dir, holdout=args.holdout, model=args.model)
+    data = json.loads(args.dataset.read_text(encoding="utf-8"))
+    data["data"].reverse()
+    reversed_path = Path(args.work_dir) / f"{args.dataset.stem}-reversed.json"
+    reversed_path.parent.mkdir(parents=True, exist_ok=True)
+    reversed_path.write_text(json.dumps(data), encoding="utf-8")
+    report = evaluate_squad(reversed_path, holdout=args.holdout, model=args.model, work_dir=args.work_dir)
     covered = np.array([o.best_score for o in report.outcomes if o.covered])
     held_out = np.array([o.best_score for o in report.outcomes if not o.covered])
     print(f"{len(covered)} covered questions, {len(held_out)} held-out questions")
     print("threshold  answered  refused  balanced")
-    best = (0.0, 0.0)
-    for threshold in np.arange(0.20, 0.80, 0.01):
+    best = (0.0, 0.0, 0.0, 0.0)
+    for threshold in np.arange(0.20, 0.80, 0.005):
         answered = float(np.mean(covered >= threshold))
         refused = float(np.mean(held_out < threshold))
         balanced = (answered + refused) / 2
-        print(f"{threshold:9.2f}  {answered:8.3f}  {refused:7.3f}  {balanced:8.3f}")
-        best = max(best, (balanced, round(float(threshold), 2)))
-    print(f"best threshold {best[1]:.2f} (balanced accuracy {best[0]:.3f})")
+        print(f"{threshold:9.3f}  {answered:8.3f}  {refused:7.3f}  {balanced:8.3f}")
+        best = max(best, (balanced, round(float(threshold), 3), answered, refused))
+    print(f"best threshold {best[1]:.3f} (balanced accuracy {best[0]:.3f}: answered {best[2]:.3f}, refused {best[3]:.3f})")
+    if args.save:
+        from qa import Retriever
+
+        model = Retriever.load(args.save).model
+        save_calibration(args.save, best[1], model=model,
+                         note=f"{args.dataset.name}, first {args.holdout} articles held out: "
+                              f"answered {best[2]:.3f}, refused {best[3]:.3f}")
+        print(f"saved in {args.save}/manifest.json for {model}")
 
 
 if __name__ == "__main__":

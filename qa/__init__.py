@@ -6,6 +6,8 @@ Example:
     >>> Retriever.load("index/").ask("Who is sending cluster munitions to Ukraine?").quotes[0].text
 """
 
+from typing import TYPE_CHECKING
+
 from qa.embed import DEFAULT_MODEL, Embedder
 from qa.errors import (
     EmptyCorpus,
@@ -18,9 +20,25 @@ from qa.errors import (
     QAError,
     UnsupportedDocument,
 )
-from qa.indexer import DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, build_index
 from qa.results import Answer, DocumentInfo, Hit, IndexReport, Quote, Skipped
-from qa.retriever import DEFAULT_K, Retriever
+
+if TYPE_CHECKING:
+    from qa.indexer import DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, build_index
+    from qa.retriever import DEFAULT_K, Retriever
+
+# numpy, FAISS and the indexing code load on first use, so `qa --help` starts in a blink.
+_LAZY = {"DEFAULT_DOCS_DIR": "qa.indexer", "DEFAULT_INDEX_DIR": "qa.indexer", "build_index": "qa.indexer",
+         "DEFAULT_K": "qa.retriever", "Retriever": "qa.retriever"}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'qa' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
 
 __version__ = "0.1.0"
 

@@ -60,11 +60,9 @@ def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 
 
 def _block_sentences(text: str, start: int, end: int) -> list[Span]:
-    import blingfire
-
     block = text[start:end]
     try:
-        _, offsets = blingfire.text_to_sentences_and_offsets(block)
+        offsets = sentence_offsets(block)
     except (UnicodeError, ValueError):
         offsets = []
     spans = []
@@ -79,6 +77,37 @@ def _block_sentences(text: str, start: int, end: int) -> list[Span]:
         Span(span.start if i else start, spans[i + 1].start if i + 1 < len(spans) else end)
         for i, span in enumerate(spans)
     ]
+
+
+def sentence_offsets(block: str) -> list[tuple[int, int]]:
+    """Bling Fire's sentence spans of ``block``, as character offsets.
+
+    Calls the library directly: its Python wrapper maps byte offsets to characters one byte at a
+    time, which took ~80% of indexing time without a GPU; numpy maps them all at once.
+    """
+    import ctypes
+
+    import blingfire
+    import numpy as np
+
+    data = block.encode("utf-8")
+    size = len(data) * 2 + 1
+    out = ctypes.create_string_buffer(size)
+    starts, ends = (ctypes.c_int32 * size)(), (ctypes.c_int32 * size)()
+    length = blingfire.blingfire.TextToSentencesWithOffsets(
+        ctypes.c_char_p(data), ctypes.c_int(len(data)), ctypes.byref(out), ctypes.byref(starts),
+        ctypes.byref(ends), ctypes.c_int(size),
+    )
+    if length == -1 or length > size:
+        return []
+    count = out.value.count(b"\n") + 1
+    first = np.frombuffer(starts, dtype=np.int32, count=count).astype(np.int64)
+    last = np.frombuffer(ends, dtype=np.int32, count=count).astype(np.int64) + 1  # ends are inclusive
+    if len(data) != len(block):  # not ASCII: byte offsets -> character offsets
+        leading = (np.frombuffer(data, dtype=np.uint8) & 0xC0) != 0x80
+        char_at = np.append(np.cumsum(leading) - 1, len(block))
+        first, last = char_at[np.minimum(first, len(data))], char_at[np.minimum(last, len(data))]
+    return list(zip(first.tolist(), last.tolist()))
 
 
 def _merge_title_splits(text: str, spans: list[Span]) -> list[Span]:

@@ -69,9 +69,12 @@ index_dir_option = click.option(
 @click.option("--rebuild", is_flag=True, help="Start the index from scratch instead of updating it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@click.option("--index-type", type=click.Choice(["auto", "flat", "ivf"]), default=None,
+              help="Vector search: exact (flat), approximate (ivf), or auto by size (exact below 50k vectors).  "
+              "[default: the index's own setting, else $QA_INDEX_TYPE or auto]")
 @user_errors
 def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebuild: bool, as_json: bool,
-          no_progress: bool) -> None:
+          no_progress: bool, index_type: str | None) -> None:
     """Index documents (.txt, .md, .html, .pdf) from folders and files.
 
     Re-running it updates the index: only new and changed files are embedded, and files
@@ -90,7 +93,7 @@ def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebu
 
     index_dir = index_dir or default_index_dir()
     report = build_index(list(paths) or [DEFAULT_DOCS_DIR], index_dir, model=model, rebuild=rebuild,
-                         progress=not no_progress)
+                         progress=not no_progress, index_type=index_type)
     if as_json:
         click.echo(json.dumps(asdict(report), indent=2))
         return
@@ -165,6 +168,44 @@ def chat(index_dir: str | None, docs_dir: str | None, host: str, port: int | Non
     from ui.app import serve
 
     serve(index_dir, docs_dir=docs_dir or DEFAULT_DOCS_DIR, host=host, port=port, share=share, auth=auth)
+
+
+@cli.command("eval")
+@click.argument("dataset", type=click.Path(exists=True))
+@click.option("--index-dir", type=click.Path(file_okay=False), default=None,
+              help="Index folder for the dataset.  [default: a cache folder per dataset and model under .cache/qa-eval/]")
+@click.option("--holdout", type=click.IntRange(min=0), default=0, show_default=True,
+              help="SQuAD only: leave the last N articles out of the index; their questions must be refused.")
+@click.option("--model", default=None, help="Embedding model for a new index.  [default: $QA_MODEL or the bundled one]")
+@click.option("--json", "as_json", is_flag=True, help="Print the measures as JSON.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
+@user_errors
+def eval_(dataset: str, index_dir: str | None, holdout: int, model: str | None, as_json: bool,
+          no_progress: bool) -> None:
+    """Measure retrieval and answer quality on DATASET (a BEIR folder or a SQuAD .json file).
+
+    BEIR: nDCG@10, Recall@100, MRR@10 (pytrec_eval). SQuAD: passage hit@1/@5, quote hit@1,
+    words in the first quote, answered rate, and with --holdout the refused rate. The index is
+    built on the first run and reused after.
+
+    \b
+    Example:
+      qa eval ../shared/eval/scifact
+      qa eval ../shared/eval/xquad-dev/xquad.en.dev.json --holdout 12
+    """
+    from qa.evaluate import evaluate
+
+    report = evaluate(dataset, index_dir=index_dir, holdout=holdout, model=model, progress=not no_progress)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+        return
+    rows = report.rows()
+    width = max(len(name) for name, _ in rows)
+    click.echo(f"{'measure':{width}}  value")
+    for name, value in rows:
+        click.echo(f"{name:{width}}  {value}")
+    if report.index_seconds:
+        click.echo(f"(index built in {report.index_seconds:.1f} s)", err=True)
 
 
 def format_answer(answer) -> str:

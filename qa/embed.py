@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from qa.errors import ModelUnavailable
@@ -44,9 +46,12 @@ class Embedder:
     it (2.6-2.9x faster than fp32 at cosine 0.9999), else fp32.
     """
 
-    def __init__(self, model: str | None = None, *, device: str | None = None) -> None:
+    def __init__(self, model: str | None = None, *, device: str | None = None, precision: str | None = None) -> None:
+        if precision not in (None, *PRECISIONS):
+            raise ValueError(f"Unknown precision '{precision}': use one of {', '.join(PRECISIONS)}.")
         self.name = canonical_model_name(model or default_model())
         self._device = device
+        self._precision = precision
         self._model = None
 
     @property
@@ -68,7 +73,7 @@ class Embedder:
         from sentence_transformers import SentenceTransformer
 
         device = self._device or ("cuda" if torch.cuda.is_available() else "cpu")
-        dtype = _fast_dtype(device)
+        dtype = getattr(torch, self._precision) if self._precision else _fast_dtype(device)
         try:
             model = SentenceTransformer(
                 _model_location(self.name), device=device, model_kwargs={"dtype": dtype} if dtype else None
@@ -81,20 +86,74 @@ class Embedder:
         logger.info("loaded %s on %s (%s)", self.name, device, dtype or "float32")
         return model
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text."""
+    def encode(self, texts: Sequence[str], *, batch_size: int | None = None, progress: bool = False) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text.
+
+        On a GPU, texts go through :func:`encode_pipelined` (length-sorted batches, tokenised
+        ahead in a thread) in batches of :data:`GPU_BATCH_SIZE`; elsewhere through
+        sentence-transformers' ``encode`` in batches of :data:`CPU_BATCH_SIZE`.
+        """
         import numpy as np
 
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts), batch_size=batch_size, show_progress_bar=progress, convert_to_numpy=True,
+        model = self.model
+        if model.device.type == "cuda":
+            return encode_pipelined(model, texts, batch_size=batch_size or GPU_BATCH_SIZE)
+        vectors = model.encode(
+            list(texts), batch_size=batch_size or CPU_BATCH_SIZE, show_progress_bar=progress, convert_to_numpy=True,
             normalize_embeddings=False,
         )
         vectors = np.asarray(vectors, dtype=np.float32)
         # Normalise after the cast: half-precision output is only approximately unit length.
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
+
+
+PRECISIONS = ("float32", "float16", "bfloat16")
+"""What ``Embedder(precision=...)`` accepts; the default picks the fastest that keeps quality."""
+CPU_BATCH_SIZE = 64
+GPU_BATCH_SIZE = 512
+PREFETCH_BATCHES = 4
+"""Batches tokenised ahead of the one on the GPU."""
+
+
+def encode_pipelined(model, texts: Sequence[str], *, batch_size: int = GPU_BATCH_SIZE) -> np.ndarray:
+    """Unit-length float32 vectors of ``texts`` from a SentenceTransformer on a GPU.
+
+    On a GPU the model is rarely the limit; the CPU work around it is. So texts are sorted by
+    length (little padding), a thread tokenises the next batches while the GPU runs the current
+    one (the fast tokenizer releases the GIL), inputs go over in pinned memory without
+    blocking, and vectors are normalised and kept on the GPU until the end: one copy back.
+    """
+    import numpy as np
+    import torch
+
+    device = model.device
+    order = np.argsort([-len(text) for text in texts], kind="stable")
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    prepare = getattr(model, "preprocess", None) or model.tokenize
+    pin = device.type == "cuda"
+
+    def tokenise(rows: np.ndarray) -> dict:
+        features = prepare([texts[i] for i in rows])
+        return {k: v.pin_memory() if pin and isinstance(v, torch.Tensor) else v for k, v in features.items()}
+
+    output = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-tokenise") as pool, torch.inference_mode():
+        ahead = deque((rows, pool.submit(tokenise, rows)) for rows in batches[:PREFETCH_BATCHES])
+        following = iter(batches[PREFETCH_BATCHES:])
+        while ahead:
+            rows, tokenised = ahead.popleft()
+            if (upcoming := next(following, None)) is not None:
+                ahead.append((upcoming, pool.submit(tokenise, upcoming)))
+            features = {k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v
+                        for k, v in tokenised.result().items()}
+            vectors = torch.nn.functional.normalize(model(features)["sentence_embedding"].float(), dim=1)
+            if output is None:
+                output = torch.empty((len(texts), vectors.shape[1]), dtype=torch.float32, device=device)
+            output[torch.as_tensor(rows, device=device)] = vectors
+    return output.cpu().numpy()
 
 
 def _fast_dtype(device: str):

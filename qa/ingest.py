@@ -1,14 +1,32 @@
-"""Files -> Documents: txt, md, html and pdf, one loader per format and one dispatch dict."""
+"""Files -> Documents: txt, md, html and pdf, one loader per format and one dispatch dict.
+
+Files are parsed in a separate reader process (:func:`load_document`), so a hostile file that
+makes a parser hang, crash or eat memory costs that file only: after ``$QA_READ_TIMEOUT``
+seconds (default :data:`READ_TIMEOUT_S`) the reader is killed and the file is skipped with a
+reason, and the reader's address space is capped at :data:`READER_MEMORY_BYTES`. Files over a
+size limit are skipped before a byte is read, which keeps memory bounded: one document's text,
+sentences and vectors are held at once, so the limit bounds what indexing one file can take.
+"""
 
 from __future__ import annotations
 
+import atexit
 import codecs
+import contextlib
 import hashlib
+import json
 import logging
 import os
 import re
+import select
+import stat
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 from qa.errors import PathNotFound, UnsupportedDocument
@@ -17,7 +35,18 @@ from qa.results import Document, PageSpan, Skipped
 logger = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
-"""Files above this size are skipped rather than read."""
+"""PDFs above this size are skipped rather than read (a PDF's bytes are mostly images and fonts)."""
+MAX_TEXT_BYTES = 16 * 1024 * 1024
+"""Text, Markdown and HTML files above this size (``$QA_MAX_TEXT_MB`` MiB) are skipped unread, and
+so is a document whose extracted text has more characters than this. 16 MiB of prose is about
+2.7 million words, 150,000 sentences and 230 MB of vectors, embedded in minutes on a laptop CPU;
+a bigger file is better split into several documents."""
+READ_TIMEOUT_S = 120.0
+"""A file whose parsing takes longer (``$QA_READ_TIMEOUT`` seconds) is skipped."""
+READER_MEMORY_BYTES = 4 * 1024**3
+"""Address-space limit of the reader process; a file that needs more is skipped."""
+READER_START_TIMEOUT_S = 120.0
+"""How long the reader process may take to start (imports on a busy machine)."""
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -26,6 +55,7 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+_NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _MD_FRONT_TITLE = re.compile(r"\A---\n(?:.*\n)*?title:\s*['\"]?(.+?)['\"]?\s*\n(?:.*\n)*?---\n")
 
@@ -52,27 +82,78 @@ def find_files(paths: Iterable[str | os.PathLike]) -> tuple[list[SourceFile], li
         if not root.exists():
             raise PathNotFound(f"No such file or folder: {given}")
         root_key = str(root.resolve())
-        if root.is_file():
-            if _suffix(root) in LOADERS:
-                found.append(SourceFile(root, root.name, root_key))
-            else:
-                skipped.append(Skipped(str(root), f"unsupported file type {root.suffix or '(none)'}"))
+        if not root.is_dir():
+            if _suffix(root) not in LOADERS:
+                skipped.append(Skipped(shown_path(root), f"unsupported file type {root.suffix or '(none)'}"))
+            elif _readable(root, skipped):
+                found.append(SourceFile(root, _id(root.name), root_key))
             continue
-        found.extend(sorted((SourceFile(path, path.relative_to(root).as_posix(), root_key)
-                             for path in _walk(root, skipped)), key=lambda f: f.source))
+        found.extend(sorted((SourceFile(path, _id(path.relative_to(root).as_posix()), root_key)
+                             for path in _walk(root, skipped) if _readable(path, skipped)),
+                            key=lambda f: f.source))
     return found, skipped
+
+
+def shown_path(path: str | os.PathLike) -> str:
+    """A path as text that can be printed and stored: bytes that are not UTF-8 become U+FFFD."""
+    return os.fsencode(path).decode("utf-8", errors="replace")
+
+
+def _id(relative: str) -> str:
+    # A name that is not valid UTF-8 still gets a printable id; the file is read by its real name.
+    return shown_path(relative)
+
+
+def size_limit(path: Path, max_text: int | None = None) -> int:
+    """The largest file of this type that is read: MAX_FILE_BYTES for PDFs, else max_text_bytes()."""
+    return MAX_FILE_BYTES if _suffix(path) == ".pdf" else max_text or max_text_bytes()
+
+
+def max_text_bytes() -> int:
+    """``$QA_MAX_TEXT_MB`` MiB, or MAX_TEXT_BYTES."""
+    value = os.environ.get("QA_MAX_TEXT_MB")
+    return int(float(value) * 2**20) if value else MAX_TEXT_BYTES
+
+
+def read_timeout() -> float:
+    """``$QA_READ_TIMEOUT`` seconds, or READ_TIMEOUT_S."""
+    value = os.environ.get("QA_READ_TIMEOUT")
+    return float(value) if value else READ_TIMEOUT_S
+
+
+def _readable(path: Path, skipped: list[Skipped]) -> bool:
+    """Whether ``path`` is a regular file under its size limit; if not, why goes to ``skipped``."""
+    try:
+        info = path.stat()
+    except OSError as err:  # a dangling link, a link loop, no permission on the folder
+        skipped.append(Skipped(shown_path(path), f"can't read file: {err.strerror}"))
+        return False
+    if not stat.S_ISREG(info.st_mode):
+        # A pipe would block the reader forever; a device could be endless.
+        skipped.append(Skipped(shown_path(path), "not a regular file (a pipe, device or socket)"))
+        return False
+    limit = size_limit(path)
+    if info.st_size > limit:
+        skipped.append(Skipped(shown_path(path), _too_large(f"{info.st_size / 2**20:.3g} MiB", limit, path)))
+        return False
+    return True
+
+
+def _too_large(size: str, limit: int, path: Path) -> str:
+    setting = "" if _suffix(path) == ".pdf" else " ($QA_MAX_TEXT_MB)"
+    return f"file too large ({size}; the limit is {limit / 2**20:.3g} MiB{setting}); split it into smaller files"
 
 
 def _walk(root: Path, skipped: list[Skipped]) -> Iterator[Path]:
     """Supported files under ``root`` in a stable order, following no link out of a loop."""
     seen: set[str] = set()
     def unreadable(err: OSError) -> None:
-        skipped.append(Skipped(str(err.filename), f"can't list folder: {err.strerror}"))
+        skipped.append(Skipped(shown_path(err.filename), f"can't list folder: {err.strerror}"))
 
     for folder, dirs, files in os.walk(root, followlinks=True, onerror=unreadable):
         real = os.path.realpath(folder)
         if real in seen:
-            skipped.append(Skipped(folder, "folder link loop, not followed"))
+            skipped.append(Skipped(shown_path(folder), "folder link loop, not followed"))
             dirs.clear()
             continue
         seen.add(real)
@@ -98,23 +179,42 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_document(file: SourceFile) -> Document:
-    """Read one file into a Document; raises UnsupportedDocument with a one-line reason."""
+def load_document(file: SourceFile, *, timeout: float | None = None) -> Document:
+    """Read one file into a Document in the reader process; raises UnsupportedDocument with a one-line reason.
+
+    ``timeout`` (default ``$QA_READ_TIMEOUT`` or READ_TIMEOUT_S seconds) bounds the parsing.
+    """
+    return _READER.load(file, read_timeout() if timeout is None else timeout)
+
+
+def read_document(file: SourceFile, *, max_text: int | None = None) -> Document:
+    """Read one file into a Document in this process, without a time limit.
+
+    ``max_text`` (default max_text_bytes()) limits a text file's bytes and any document's characters.
+    """
+    max_text = max_text or max_text_bytes()
     try:
-        size = file.path.stat().st_size
+        info = file.path.stat()
     except OSError as err:
         raise UnsupportedDocument(f"can't read file: {err.strerror}") from err
-    if size == 0:
+    if not stat.S_ISREG(info.st_mode):
+        raise UnsupportedDocument("not a regular file (a pipe, device or socket)")
+    if info.st_size == 0:
         raise UnsupportedDocument("empty file")
-    if size > MAX_FILE_BYTES:
-        raise UnsupportedDocument(f"file too large ({size // 2**20} MiB > {MAX_FILE_BYTES // 2**20} MiB)")
+    limit = size_limit(file.path, max_text)
+    if info.st_size > limit:
+        raise UnsupportedDocument(_too_large(f"{info.st_size / 2**20:.3g} MiB", limit, file.path))
     try:
         data = file.path.read_bytes()
     except OSError as err:
         raise UnsupportedDocument(f"can't read file: {err.strerror}") from err
     document = LOADERS[_suffix(file.path)](data, file)
+    del data
     if not document.text.strip():
         raise UnsupportedDocument("no text found")
+    if len(document.text) > max_text:
+        raise UnsupportedDocument(f"too much text ({len(document.text) / 1e6:.3g} million characters; the limit "
+                                  f"is {max_text / 1e6:.3g} million ($QA_MAX_TEXT_MB)); split it into smaller files")
     return document
 
 
@@ -128,14 +228,22 @@ def decode_text(data: bytes) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        # UTF-8 with a few damaged bytes keeps its good characters; a whole file in another
+        # encoding (every accented letter invalid) goes to the encoding detector instead.
+        damaged = text.count("\ufffd")
+        valid = len(_NON_ASCII.findall(text))
+        if valid and valid >= damaged:
+            return _normalise_newlines(text)
         from charset_normalizer import from_bytes
 
         matches = from_bytes(data[: 1 << 20])
         best = matches.best()
         if best is None:
             raise UnsupportedDocument("binary file or unknown text encoding") from None
-        # Short Western-European text fits many code pages equally well; Windows-1252 is the likely one.
-        western = any(m.encoding == "cp1252" and m.chaos <= best.chaos + 0.01 for m in matches)
+        # Short Western-European text fits many code pages about equally well (a few accented
+        # letters decide); Windows-1252 is by far the likeliest, so it wins near-ties.
+        western = any(m.encoding == "cp1252" and m.chaos <= best.chaos + 0.1 for m in matches)
         text = data.decode("cp1252" if western else best.encoding, errors="replace")
     return _normalise_newlines(text)
 
@@ -160,14 +268,14 @@ def _first_line_title(text: str, fallback: str) -> str:
 
 def _load_text(data: bytes, file: SourceFile) -> Document:
     text = decode_text(data)
-    return Document(file.source, _first_line_title(text, file.path.stem), text, str(file.path.resolve()))
+    return Document(file.source, _first_line_title(text, file.path.stem), text, shown_path(file.path.resolve()))
 
 
 def _load_markdown(data: bytes, file: SourceFile) -> Document:
     text = decode_text(data)
     match = _MD_FRONT_TITLE.match(text) or _MD_HEADING.search(text)
     title = match.group(1).strip() if match else _first_line_title(text, file.path.stem)
-    return Document(file.source, title, text, str(file.path.resolve()))
+    return Document(file.source, title, text, shown_path(file.path.resolve()))
 
 
 def _load_html(data: bytes, file: SourceFile) -> Document:
@@ -176,10 +284,11 @@ def _load_html(data: bytes, file: SourceFile) -> Document:
     html = decode_text(data)
     try:
         extracted = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False)
-    except (RecursionError, ValueError) as err:
-        raise UnsupportedDocument(f"can't parse HTML: {type(err).__name__}") from err
+    except (RecursionError, ValueError):
+        extracted = None
     if extracted is None or not (extracted.text or "").strip():
-        raise UnsupportedDocument("no article text found in HTML")
+        # lxml gives up on pathological pages (thousands of nested tags); keep their visible text.
+        return _load_visible_html(html, file)
     # trafilatura puts one paragraph per line; blank lines make them paragraphs for the splitter.
     text = "\n\n".join(line.strip() for line in extracted.text.split("\n") if line.strip())
     metadata = {
@@ -188,7 +297,56 @@ def _load_html(data: bytes, file: SourceFile) -> Document:
         if (value := getattr(extracted, key, None))
     }
     title = (extracted.title or "").strip() or _first_line_title(text, file.path.stem)
-    return Document(file.source, title, text, str(file.path.resolve()), metadata=metadata)
+    return Document(file.source, title, text, shown_path(file.path.resolve()), metadata=metadata)
+
+
+class _VisibleText(HTMLParser):
+    """The text a browser would show, one line per block element; no tree, so any depth parses."""
+
+    HIDDEN = {"script", "style", "noscript", "template", "svg", "head", "nav", "iframe", "object"}
+    BLOCKS = {"p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "section",
+              "article", "blockquote", "pre", "header", "footer", "ul", "ol", "table", "hr", "dd", "dt"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title: list[str] = []
+        self._hidden = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "title":
+            self._in_title = True
+        elif tag in self.HIDDEN:
+            self._hidden += 1
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        elif tag in self.HIDDEN:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title.append(data)
+        elif not self._hidden:
+            self.parts.append(data)
+
+
+def _load_visible_html(html: str, file: SourceFile) -> Document:
+    parser = _VisibleText()
+    parser.feed(html)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
+    text = "\n\n".join(line for line in lines if line)
+    if not text:
+        raise UnsupportedDocument("no text found in HTML")
+    title = " ".join("".join(parser.title).split()) or _first_line_title(text, file.path.stem)
+    return Document(file.source, title, text, shown_path(file.path.resolve()))
 
 
 def _load_pdf(data: bytes, file: SourceFile) -> Document:
@@ -224,7 +382,7 @@ def _load_pdf(data: bytes, file: SourceFile) -> Document:
     if not text.strip():
         raise UnsupportedDocument("PDF has no text layer (scanned images?)")
     title = str(meta_title).strip() or _first_line_title(text, file.path.stem)
-    return Document(file.source, title, text, str(file.path.resolve()), pages=tuple(pages))
+    return Document(file.source, title, text, shown_path(file.path.resolve()), pages=tuple(pages))
 
 
 LOADERS: dict[str, Callable[[bytes, SourceFile], Document]] = {
@@ -236,3 +394,130 @@ LOADERS: dict[str, Callable[[bytes, SourceFile], Document]] = {
     ".htm": _load_html,
     ".pdf": _load_pdf,
 }
+
+
+class _Reader:
+    """A child process that reads files, so a file that hangs or crashes a parser can be abandoned.
+
+    It speaks JSON lines (never pickle): a request ``{"path", "source", "root", "max_text"}``, a reply
+    ``{"document": {...}}`` or ``{"error": "reason"}``. It starts on first use and is restarted
+    after a file that had to be abandoned.
+    """
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+
+    def load(self, file: SourceFile, timeout: float) -> Document:
+        # The limit travels with the request: the reader keeps the environment it started with.
+        request = json.dumps({"path": str(file.path), "source": file.source, "root": file.root,
+                              "max_text": max_text_bytes()}) + "\n"
+        with self._lock:
+            try:
+                process = self._process = self._process or _start_reader()
+                process.stdin.write(request.encode("ascii"))
+                process.stdin.flush()
+                reply = json.loads(_read_line(process.stdout.fileno(), time.monotonic() + timeout))
+            except TimeoutError:
+                self.close()
+                raise UnsupportedDocument(
+                    f"took longer than {timeout:g} s to read ($QA_READ_TIMEOUT); skipped") from None
+            except (OSError, EOFError, ValueError):
+                code = self.close()
+                if code is None:
+                    raise UnsupportedDocument("the file reader process could not start") from None
+                raise UnsupportedDocument(f"the file reader crashed on it (exit code {code})") from None
+        if "error" in reply:
+            raise UnsupportedDocument(reply["error"])
+        data = reply["document"]
+        pages = tuple(PageSpan(**span) for span in data.pop("pages"))
+        return Document(**data, pages=pages)
+
+    def close(self) -> int | None:
+        """Stop the reader process (it is started again when needed); returns its exit code."""
+        process, self._process = self._process, None
+        if process is None:
+            return None
+        if process.poll() is None:
+            process.kill()
+        for stream in (process.stdin, process.stdout):
+            stream.close()
+        return process.wait()
+
+
+def _start_reader() -> subprocess.Popen:
+    env = dict(os.environ)
+    package_parent = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from qa.ingest import serve_reader; serve_reader()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, env=env, close_fds=True,
+    )
+    # Start-up (imports) does not count against the first file's time limit.
+    try:
+        _read_line(process.stdout.fileno(), time.monotonic() + READER_START_TIMEOUT_S)
+    except (TimeoutError, EOFError):
+        process.kill()
+        process.wait()
+        raise EOFError from None
+    return process
+
+
+def _read_line(fd: int, deadline: float) -> bytes:
+    """One reply line from the reader; TimeoutError at ``deadline``, EOFError if it died."""
+    chunks: list[bytes] = []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        if b"\n" in chunk:  # replies are ASCII JSON: the only newline ends the line
+            return b"".join(chunks)
+
+
+def serve_reader() -> None:
+    """The reader process's main loop (see _Reader); exits when its parent goes away."""
+    import resource
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+    logging.disable(logging.CRITICAL)  # this is our own process: parsers' warnings would only be noise
+    with contextlib.suppress(OSError, ValueError):
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard == resource.RLIM_INFINITY or hard > READER_MEMORY_BYTES:
+            resource.setrlimit(resource.RLIMIT_AS, (READER_MEMORY_BYTES, hard))
+    parent = os.getppid()
+
+    def orphaned() -> None:
+        # A parent killed while a parser hangs must not leave the reader running forever.
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=orphaned, daemon=True).start()
+    out = sys.stdout.buffer
+    out.write(b'{"ready": true}\n')
+    out.flush()
+    for line in sys.stdin.buffer:
+        request = json.loads(line)
+        file = SourceFile(Path(request["path"]), request["source"], request["root"])
+        try:
+            reply = {"document": asdict(read_document(file, max_text=request["max_text"]))}
+        except UnsupportedDocument as err:
+            reply = {"error": str(err)}
+        except MemoryError:
+            reply = {"error": f"needs more than {READER_MEMORY_BYTES / 2**30:.0f} GiB of memory to read"}
+        except Exception as err:  # a parser bug on a hostile file must cost that file only
+            reply = {"error": f"can't read file ({type(err).__name__})"}
+        out.write(json.dumps(reply).encode("ascii") + b"\n")
+        out.flush()
+
+
+_READER = _Reader()
+atexit.register(_READER.close)

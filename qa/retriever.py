@@ -6,10 +6,11 @@ import os
 import threading
 from pathlib import Path
 
-from qa.answer import NOT_FOUND_THRESHOLD, choose_quotes
+from qa.answer import NOT_FOUND_THRESHOLD, NOT_FOUND_THRESHOLDS, choose_quotes
 from qa.embed import Embedder, canonical_model_name
 from qa.errors import IndexMismatch
 from qa.indexer import default_index_dir
+from qa.lexical import LexicalIndex
 from qa.results import Answer, DocumentInfo, Hit, ScoredSentence
 from qa.store import MANIFEST, Store, StoredPassage, shown
 
@@ -18,6 +19,12 @@ CANDIDATES = 50
 """Passages and sentences fetched from each vector index before re-scoring."""
 WEIGHT_PASSAGE_SIMILARITY = 0.3
 """Weight of a passage's own similarity beside its best sentence's (measured on xquad-dev)."""
+LEXICAL_WEIGHT = 0.7
+"""Weight of the normalised BM25 score beside the dense score (0 = dense only); see README "Quality"."""
+QUOTE_PASSAGE_FIRST = True
+"""``ask`` lists the passage holding the best quote first (sentence-level evidence re-ranks passages)."""
+DENSE_WEIGHT = 1.0
+"""Weight of the dense score (0 = BM25 only, for measuring)."""
 
 
 class Retriever:
@@ -77,6 +84,29 @@ class Retriever:
         """The ``k`` passages most relevant to ``question``, best first."""
         return [hit for hit, _ in self._rank(_checked(question, k), k)[0]]
 
+    def rank_documents(self, question: str, k: int = 100) -> dict[str, float]:
+        """The ``k`` best documents for ``question`` (source -> score); a document scores by its best passage."""
+        question = _checked(question, k)
+        best: dict[str, float] = {}
+        for hit, _ in self._rank(question, 3 * k)[0]:
+            best.setdefault(hit.source, hit.score)
+            if len(best) == k:
+                break
+        return best
+
+    @property
+    def not_found_threshold(self) -> float:
+        """The best-quote score below which ``ask`` answers "not found".
+
+        The value calibrated for this index's model and stored in its manifest (see
+        ``qa.evaluate.save_calibration``), else the built-in calibration for the model.
+        """
+        manifest = self._store.manifest
+        stored = manifest.get("not_found")
+        if isinstance(stored, dict) and stored.get("model") == manifest["model"]:
+            return float(stored["threshold"])
+        return NOT_FOUND_THRESHOLDS.get(manifest["model"], NOT_FOUND_THRESHOLD)
+
     def ask(self, question: str, k: int = DEFAULT_K) -> Answer:
         """Quotes that answer ``question``, or ``answered=False`` with the closest passages."""
         question = _checked(question, k)
@@ -84,8 +114,12 @@ class Retriever:
         quotes = choose_quotes(question, ranked, store.document_text)
         hits = [hit for hit, _ in ranked]
         confidence = quotes[0].score if quotes else 0.0
-        if confidence < store.manifest.get("not_found_threshold", NOT_FOUND_THRESHOLD):
+        if confidence < self.not_found_threshold:
             return Answer(question, False, [], hits, confidence)
+        if QUOTE_PASSAGE_FIRST:
+            # The passage that holds the best quote is the one the answer comes from: show it first.
+            first = quotes[0]
+            hits.sort(key=lambda h: not (h.source == first.source and h.start <= first.start and first.end <= h.end))
         return Answer(question, True, quotes, hits, confidence)
 
     def document_text(self, source: str) -> str:
@@ -99,16 +133,26 @@ class Retriever:
     def _rank(self, question: str, k: int) -> tuple[list[tuple[Hit, list[ScoredSentence]]], Store]:
         """The ``k`` best passages, each with its sentences' similarities to the question.
 
-        Candidates are the nearest passages and the passages of the nearest sentences; a
-        passage scores by its own similarity plus that of its best sentence, which finds the
-        passage holding the one sentence that answers even when the rest is about other things.
+        Candidates are the nearest passages, the passages of the nearest sentences and the best
+        BM25 passages. A passage's dense score is its own similarity plus that of its best
+        sentence, which finds the passage holding the one sentence that answers even when the
+        rest is about other things; its final score adds its normalised BM25 score.
         """
         self.reload()
         store = self._store
+        lexical = self._lexical(store)
+        depth = max(CANDIDATES, k)
         query = self._embedder.encode([question])[0]
-        candidates = {pid for pid, _ in store.search("passages", query, CANDIDATES)}
-        candidates |= store.passages_of_sentences(sid for sid, _ in store.search("sentences", query, CANDIDATES))
+        candidates = set()
+        if DENSE_WEIGHT:
+            candidates |= {pid for pid, _ in store.search("passages", query, depth)}
+            candidates |= store.passages_of_sentences(sid for sid, _ in store.search("sentences", query, depth))
+        top_lexical, _ = lexical.search_with_scores(question, depth if LEXICAL_WEIGHT else 0, ())
+        candidates |= {pid for pid, _ in top_lexical}
         stored = list(store.passages(candidates).values())
+        if not stored:  # nothing shares a word with the question: fall back to the nearest passages
+            stored = list(store.passages(pid for pid, _ in store.search("passages", query, depth)).values())
+        _, lexical_score = lexical.search_with_scores(question, 0, [p.id for p in stored])
         passage_similarity = store.similarities("passages", [p.id for p in stored], query)
         sentence_ids = [sid for p in stored for sid in p.sentence_ids]
         sentence_similarity = dict(zip(sentence_ids, store.similarities("sentences", sentence_ids, query).tolist()))
@@ -119,10 +163,23 @@ class Retriever:
                 for sid, span in zip(passage.sentence_ids, passage.passage.sentences)
             ]
             best = max(s.similarity for s in sentences)
-            score = (WEIGHT_PASSAGE_SIMILARITY * similarity + best) / (1 + WEIGHT_PASSAGE_SIMILARITY)
+            dense = (WEIGHT_PASSAGE_SIMILARITY * similarity + best) / (1 + WEIGHT_PASSAGE_SIMILARITY)
+            score = (DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical_score.get(passage.id, 0.0)) / (
+                DENSE_WEIGHT + LEXICAL_WEIGHT)
             scored.append((score, passage, sentences))
         scored.sort(key=lambda item: (-item[0], item[1].id))
         return [(_hit(store, passage, score), sentences) for score, passage, sentences in scored[:k]], store
+
+    def _lexical(self, store: Store) -> LexicalIndex:
+        """The store's BM25 index; built in memory for indexes written before qa kept one."""
+        if store.lexical is None:
+            ids, texts = [], []
+            for stored in store.iter_passages():
+                p = stored.passage
+                ids.append(stored.id)
+                texts.append(store.document_text(p.source)[p.start : p.end])
+            store.lexical = LexicalIndex.build(texts, ids)
+        return store.lexical
 
 
 def _hit(store: Store, stored: StoredPassage, score: float) -> Hit:

@@ -26,8 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
+from qa import vectors as vector_index
 from qa.errors import IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound
 from qa.results import Document, DocumentInfo, Passage, Span
+from qa.testhook import pause_point
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -95,8 +97,6 @@ class Store:
     """Read access to one build of an index folder."""
 
     def __init__(self, index_dir: str | os.PathLike) -> None:
-        import faiss
-
         self.index_dir = Path(index_dir)
         self.manifest = read_manifest(index_dir)
         files = self.manifest["files"]
@@ -108,7 +108,7 @@ class Store:
         self.vectors = {}
         for name, path in paths.items():
             try:
-                self.vectors[name] = faiss.read_index(str(path))
+                self.vectors[name] = vector_index.read(path)
             except RuntimeError as err:
                 raise IndexCorrupt(
                     f"The index at {shown(index_dir)} has a damaged {path.name}. {rebuild_hint(index_dir)}"
@@ -130,6 +130,16 @@ class Store:
                 f"manifest {expected}). {rebuild_hint(index_dir)}"
             )
         self.document_text = lru_cache(maxsize=256)(self._document_text)
+        self.lexical = None
+        if "lexical" in files:  # indexes built before BM25 have none; the retriever builds it then
+            from qa.lexical import LexicalIndex
+
+            try:
+                self.lexical = LexicalIndex.load(self.index_dir / files["lexical"])
+            except (OSError, ValueError, KeyError) as err:
+                raise IndexCorrupt(
+                    f"The index at {shown(index_dir)} has a damaged {files['lexical']}. {rebuild_hint(index_dir)}"
+                ) from err
 
     @property
     def build(self) -> str:
@@ -140,7 +150,7 @@ class Store:
         index = self.vectors[name]
         if index.ntotal == 0:
             return []
-        scores, ids = index.search(query.reshape(1, -1).astype(np.float32), min(k, index.ntotal))
+        scores, ids = vector_index.search(index, query.reshape(1, -1), min(k, index.ntotal))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def similarities(self, name: str, ids: list[int], query: np.ndarray) -> np.ndarray:
@@ -210,23 +220,25 @@ def _stored_passage(row: tuple) -> StoredPassage:
 class StoreWriter:
     """Writes the next build of an index folder, starting from a copy of the current one."""
 
-    def __init__(self, index_dir: str | os.PathLike, *, model: str, dimension: int, base: Store | None) -> None:
-        import faiss
-
+    def __init__(self, index_dir: str | os.PathLike, *, model: str, dimension: int, base: Store | None,
+                 index_type: str = vector_index.DEFAULT_INDEX_TYPE) -> None:
         self.index_dir = Path(index_dir)
         self.index_dir.mkdir(parents=True, exist_ok=True)
         self.build = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
         self.files = {"store": f"store-{self.build}.sqlite"}
         self.files.update({name: f"{name}-{self.build}.faiss" for name in VECTOR_FILES})
         self.model, self.dimension = model, dimension
+        self.index_type = vector_index.check_index_type(index_type)
         self.documents: dict[str, dict] = dict(base.manifest["documents"]) if base else {}
         self.extra: dict = {k: v for k, v in base.manifest.items() if k not in _MANAGED_KEYS} if base else {}
         store_path = self.index_dir / self.files["store"]
         if base:
             shutil.copyfile(base.index_dir / base.manifest["files"]["store"], store_path)
-            self.vectors = {name: faiss.clone_index(base.vectors[name]) for name in VECTOR_FILES}
+            # Read afresh rather than clone: the reader's copies are memory-mapped and read-only.
+            self.vectors = {name: vector_index.read(base.index_dir / base.manifest["files"][name], mmap=False)
+                            for name in VECTOR_FILES}
         else:
-            self.vectors = {name: faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)) for name in VECTOR_FILES}
+            self.vectors = {name: vector_index.new_flat(dimension) for name in VECTOR_FILES}
         self._db = sqlite3.connect(store_path)
         if not base:
             self._db.executescript(_SCHEMA)
@@ -247,7 +259,7 @@ class StoreWriter:
             for name in VECTOR_FILES:
                 ids = [row[0] for row in self._db.execute(f"SELECT id FROM {name} WHERE source = ?", (source,))]
                 if ids:
-                    self.vectors[name].remove_ids(np.array(ids, dtype=np.int64))
+                    vector_index.remove(self.vectors[name], np.array(ids, dtype=np.int64))
                 self._db.execute(f"DELETE FROM {name} WHERE source = ?", (source,))
             self._db.execute("DELETE FROM documents WHERE source = ?", (source,))
             self.documents.pop(source, None)
@@ -291,14 +303,16 @@ class StoreWriter:
 
     def commit(self) -> dict:
         """Write the data files, then swap the manifest in atomically; returns the new manifest."""
-        import faiss
-
         from qa import __version__
 
         self._db.commit()
+        self.files["lexical"] = f"lexical-{self.build}.npz"
+        write_lexical(self._db, self.index_dir / self.files["lexical"])
         self._db.close()
         for name in VECTOR_FILES:
-            faiss.write_index(self.vectors[name], str(self.index_dir / self.files[name]))
+            # Exact below a size, IVF above (or as --index-type says); converted here, once per build.
+            self.vectors[name] = vector_index.fit(self.vectors[name], self.index_type)
+            vector_index.write(self.vectors[name], self.index_dir / self.files[name])
         for file in self.files.values():
             _fsync(self.index_dir / file)
         manifest = {
@@ -310,12 +324,14 @@ class StoreWriter:
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "build": self.build,
             "files": self.files,
-            "index_type": "flat",
+            "index_type": self.index_type,
+            "vector_indexes": {name: vector_index.describe(self.vectors[name]) for name in VECTOR_FILES},
             "passages": int(self.vectors["passages"].ntotal),
             "sentences": int(self.vectors["sentences"].ntotal),
             "documents": self.documents,
         }
         write_json_atomically(self.index_dir / MANIFEST, manifest)
+        pause_point("after-swap")
         remove_stale_files(self.index_dir, keep=set(self.files.values()))
         return manifest
 
@@ -328,7 +344,22 @@ class StoreWriter:
 
 
 _MANAGED_KEYS = {"format", "qa_version", "model", "dimension", "built_at", "build", "files", "index_type",
+                 "vector_indexes",
                  "passages", "sentences", "documents"}
+
+
+def write_lexical(db: sqlite3.Connection, path: Path) -> None:
+    """Write the BM25 index of every passage in ``db`` to ``path``."""
+    from qa.lexical import LexicalIndex
+
+    texts: dict[str, str] = {}
+    ids, passages = [], []
+    for pid, source, start, end in db.execute("SELECT id, source, start, end FROM passages ORDER BY id"):
+        if source not in texts:
+            texts[source] = db.execute("SELECT text FROM documents WHERE source = ?", (source,)).fetchone()[0]
+        ids.append(pid)
+        passages.append(texts[source][start:end])
+    LexicalIndex.build(passages, ids).save(path)
 
 
 def write_json_atomically(path: Path, data: dict) -> None:
@@ -336,6 +367,7 @@ def write_json_atomically(path: Path, data: dict) -> None:
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
     _fsync(tmp)
+    pause_point("swap")
     os.replace(tmp, path)
     _fsync(path.parent)
 
@@ -351,7 +383,7 @@ def _fsync(path: Path) -> None:
 def remove_stale_files(index_dir: Path, keep: set[str]) -> None:
     """Delete data files of earlier or interrupted builds (a reader that has them open keeps its copy)."""
     for path in index_dir.iterdir():
-        stale_data = path.name.startswith(("store-", *(f"{n}-" for n in VECTOR_FILES))) and path.name not in keep
+        stale_data = path.name.startswith(("store-", "lexical-", *(f"{n}-" for n in VECTOR_FILES))) and path.name not in keep
         stale_tmp = path.name.startswith(f".{MANIFEST}.") and path.name.endswith(".tmp")
         if stale_data or stale_tmp:
             path.unlink(missing_ok=True)

@@ -68,7 +68,7 @@ def test_follow_up_is_searched_with_the_previous_topic(ui_retriever):
     message = shown(history[3]["content"])
     assert "Searched for: What about Russia? position cluster munitions" in message
     assert turns[1].answer.question == "What about Russia? position cluster munitions"
-    assert turns[1].answer.answered and "Russia" in turns[1].answer.quotes[0].text
+    assert any("Russia" in quote.text for quote in turns[1].answer.quotes)
 
 
 def test_unanswerable_question_says_not_found_and_shows_weak_matches(ui_retriever):

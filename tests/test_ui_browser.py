@@ -60,7 +60,7 @@ def test_ask_clear_follow_up_select_pdf_and_not_found(page, chat_server):
     answer = ask_in_page(page, NATO)
     follow_up = ask_in_page(page, "What about Russia?")
     assert "Searched for: What about Russia? position cluster munitions" in follow_up.inner_text()
-    assert "Russia" in page.locator("#sources mark").first.inner_text()
+    assert any("Russia" in quote for quote in page.locator("#sources mark").all_inner_texts())
 
     answer.click()  # the first answer's sources come back
     page.wait_for_function("document.querySelector('#sources').innerText.includes(\"For: What is NATO\")")

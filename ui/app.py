@@ -120,8 +120,7 @@ def sources_for(turns: list[Turn], message_index: int) -> str:
 
 def select_message(turns: list[Turn], event: gr.SelectData) -> str:
     """Show the sources of the answer the person clicked."""
-    index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
-    return sources_for(turns, int(index))
+    return sources_for(turns, event.index)  # the index of the message in the chat
 
 
 def clear() -> tuple[str, list[dict], list[Turn], str]:

@@ -1,0 +1,256 @@
+"""`qa index` end to end against raw `encode()` on the same GPU, and fp16 quality on SciFact.
+
+Measures, in one run, on SciFact's 5,183 abstracts (one .txt file each):
+  - raw sentence-transformers ``encode()`` of qa's passages and of qa's distinct sentences;
+  - qa's own GPU encoder (``encode_pipelined``) on the same texts;
+  - ``build_index`` end to end (read, split, embed, store), with its phases;
+  - SciFact nDCG@10 through ``Retriever.search`` for fp16 and fp32 indexes on the GPU, and on the
+    CPU in bf16 and fp32 when that CPU supports bf16.
+
+    python benchmarks/bench_gpu.py --out results/          # on a GPU machine
+    python benchmarks/bench_gpu.py --limit 40 --skip-cpu   # smoke test anywhere
+
+Results are printed and written to OUT/gpu_results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import lzma
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import machine, scifact_dir
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=None, help="model folder or name [default: the bundled model]")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N abstracts")
+    parser.add_argument("--out", default=None, help="folder for gpu_results.json")
+    parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--dump-embeddings", action="store_true",
+                        help="only write the fp16 vectors of passages, sentences and queries to OUT (for bench_search)")
+    parser.add_argument("--skip-cpu", action="store_true", help="skip the CPU bf16/fp32 quality check")
+    parser.add_argument("--cpu-budget", type=float, default=240.0,
+                        help="start no CPU index build after this many seconds of the run")
+    args = parser.parse_args()
+    started = time.perf_counter()
+
+    import torch
+
+    from qa import Retriever, build_index
+    from qa.chunk import split_passages
+    from qa.embed import Embedder, encode_pipelined
+    from qa.ingest import SourceFile, load_document
+
+    cuda = torch.cuda.is_available()
+    device = "cuda" if cuda else "cpu"
+    results: dict = {"machine": machine(), "torch": torch.__version__, "device": device}
+    import sentence_transformers
+
+    results["sentence_transformers"] = sentence_transformers.__version__
+    print(results, flush=True)
+
+    work = Path(tempfile.mkdtemp(prefix="qa-bench-gpu-"))
+    corpus, queries, qrels = _scifact(args.limit)
+    docs = work / "docs"
+    docs.mkdir()
+    for doc_id, (title, text) in corpus.items():
+        (docs / f"{doc_id}.txt").write_text(f"{title}\n\n{text}\n", encoding="utf-8")
+
+    # The texts qa embeds: its passages, and (what it really encodes) their distinct sentences.
+    passages, sentences = [], []
+    for path in sorted(docs.iterdir()):
+        document = load_document(SourceFile(path, path.name, str(docs)))
+        split = split_passages(document)
+        passages += [document.text[p.start : p.end] for p in split]
+        sentences += [document.text[s.start : s.end] for s in sorted({s for p in split for s in p.sentences}, key=lambda s: s.start)]
+    words = sum(len(p.split()) for p in passages) / len(passages)
+    results["texts"] = {"documents": len(corpus), "passages": len(passages), "sentences": len(sentences),
+                        "mean_passage_words": round(words, 1)}
+    print(results["texts"], flush=True)
+
+    embedder = Embedder(args.model, device=device)
+    model = embedder.model
+    results["dtype"] = str(next(model.parameters()).dtype)
+    if args.dump_embeddings:
+        _dump(embedder, passages, sentences, list(queries.values()), Path(args.out))
+        return
+
+    def rate(label: str, count: int, function, repeat: int = 2) -> float:
+        function()  # warm-up: kernels, allocator, tokenizer caches
+        best = None
+        for _ in range(repeat):
+            if cuda:
+                torch.cuda.synchronize()
+            begin = time.perf_counter()
+            function()
+            if cuda:
+                torch.cuda.synchronize()
+            elapsed = time.perf_counter() - begin
+            best = elapsed if best is None else min(best, elapsed)
+        per_second = count / best
+        results.setdefault("rates", {})[label] = round(per_second, 1)
+        print(f"{label:<44} {per_second:>10.0f} /s", flush=True)
+        return per_second
+
+    batch = 256 if cuda else 32
+    raw_p = rate("raw encode(), passages", len(passages),
+                 lambda: model.encode(passages, batch_size=batch, convert_to_numpy=True))
+    raw_s = rate("raw encode(), sentences (passages/s)", len(passages),
+                 lambda: model.encode(sentences, batch_size=2 * batch, convert_to_numpy=True))
+    rate("qa encode_pipelined, passages", len(passages), lambda: encode_pipelined(model, passages, batch_size=batch))
+    rate("qa encode_pipelined, sentences (passages/s)", len(passages), lambda: embedder.encode(sentences))
+    if cuda:
+        os.environ["TOKENIZERS_PARALLELISM"] = "true"
+        rate("qa encode_pipelined, sentences, tok-parallel", len(passages), lambda: embedder.encode(sentences))
+        os.environ["TOKENIZERS_PARALLELISM"] = "false"
+
+    # qa index end to end, with the time spent in each phase.
+    phases = _instrument()
+    index_dir = work / "index-default"
+    for attempt in range(2):
+        phases.clear()
+        begin = time.perf_counter()
+        report = build_index([docs], index_dir, embedder=embedder, rebuild=True, progress=False)
+        elapsed = time.perf_counter() - begin
+    index_rate = report.passages / elapsed
+    results["qa_index"] = {"passages": report.passages, "seconds": round(elapsed, 2),
+                           "passages_per_s": round(index_rate, 1),
+                           "phases_s": {k: round(v, 2) for k, v in phases.items()}}
+    results["ratio_index_vs_raw_passages"] = round(index_rate / raw_p, 3)
+    results["ratio_index_vs_raw_sentences"] = round(index_rate / raw_s, 3)
+    print(f"{'qa index end to end (passages/s)':<44} {index_rate:>10.0f} /s  phases {results['qa_index']['phases_s']}")
+    print(f"ratio qa index / raw encode: passages {index_rate / raw_p:.2f}, sentences {index_rate / raw_s:.2f}",
+          flush=True)
+    _save(results, args.out)
+
+    if not args.skip_quality:
+        quality = results["ndcg@10"] = {}
+        quality[f"{device} {results['dtype']}"] = _ndcg(Retriever.load(index_dir, embedder=embedder), queries, qrels)
+        _save(results, args.out)
+        if cuda:
+            fp32 = Embedder(args.model, device="cuda", precision="float32")
+            build_index([docs], work / "index-fp32", embedder=fp32, rebuild=True, progress=False)
+            quality["cuda torch.float32"] = _ndcg(Retriever.load(work / "index-fp32", embedder=fp32), queries, qrels)
+        print("nDCG@10", quality, flush=True)
+        _save(results, args.out)
+        if not args.skip_cpu and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+            for precision in ("bfloat16", "float32"):
+                if time.perf_counter() - started > args.cpu_budget:
+                    break
+                cpu = Embedder(args.model, device="cpu", precision=precision)
+                begin = time.perf_counter()
+                build_index([docs], work / f"index-cpu-{precision}", embedder=cpu, rebuild=True, progress=False)
+                seconds = time.perf_counter() - begin
+                retriever = Retriever.load(work / f"index-cpu-{precision}", embedder=cpu)
+                quality[f"cpu {precision}"] = _ndcg(retriever, queries, qrels)
+                results.setdefault("cpu_index_s", {})[precision] = round(seconds, 1)
+                print("nDCG@10", quality, results["cpu_index_s"], flush=True)
+                _save(results, args.out)
+        elif not args.skip_cpu:
+            results["cpu_bf16"] = "not supported by this CPU"
+    results["total_s"] = round(time.perf_counter() - started, 1)
+    _save(results, args.out)
+    print(json.dumps(results, indent=1))
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _dump(embedder, passages: list[str], sentences: list[str], queries: list[str], out: Path) -> None:
+    """fp16 vectors as .npy files of at most ~13 MB (the device tool returns files up to 16 MiB)."""
+    import numpy as np
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, texts in (("passages", passages), ("sentences", sentences), ("queries", queries)):
+        vectors = embedder.encode(texts).astype(np.float16)
+        for part, start in enumerate(range(0, len(vectors), 17_000)):
+            np.save(out / f"{name}-{part}.npy", vectors[start : start + 17_000])
+        print(name, vectors.shape, flush=True)
+
+
+def _instrument() -> dict[str, float]:
+    """Wrap the indexer's stages to add up the seconds spent in each."""
+    import qa.indexer as indexer
+    from qa.embed import Embedder
+    from qa.store import StoreWriter
+
+    phases: dict[str, float] = {}
+
+    def timed(owner, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            begin = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                phases[label] = phases.get(label, 0.0) + time.perf_counter() - begin
+
+        setattr(owner, name, wrapper)
+
+    timed(Embedder, "encode", "encode (main thread)")
+    timed(StoreWriter, "add_document", "store add (main thread)")
+    timed(StoreWriter, "commit", "commit: write files, BM25, FAISS")
+    timed(indexer, "load_document", "read (read-ahead thread)")
+    timed(indexer, "split_passages", "split (read-ahead thread)")
+    return phases
+
+
+def _scifact(limit: int | None):
+    folder = scifact_dir()
+    path = folder / "corpus.jsonl"
+    opener = (lambda: open(path, encoding="utf-8")) if path.exists() else (
+        lambda: lzma.open(folder / "corpus.jsonl.xz", "rt", encoding="utf-8"))
+    corpus = {}
+    with opener() as handle:
+        for line in handle:
+            row = json.loads(line)
+            corpus[row["_id"]] = (row["title"], row["text"])
+            if limit and len(corpus) >= limit:
+                break
+    queries = {}
+    for line in open(folder / "queries.jsonl", encoding="utf-8"):
+        row = json.loads(line)
+        queries[row["_id"]] = row["text"]
+    qrels: dict[str, dict[str, int]] = {}
+    for line in list(open(folder / "qrels" / "test.tsv", encoding="utf-8"))[1:]:
+        query, doc, score = line.split()
+        if doc in corpus:
+            qrels.setdefault(query, {})[doc] = int(score)
+    return corpus, {q: t for q, t in queries.items() if q in qrels}, qrels
+
+
+def _ndcg(retriever, queries: dict[str, str], qrels: dict[str, dict[str, int]], k: int = 10) -> float:
+    """Mean nDCG@k (linear gain, as pytrec_eval), documents ranked by their best passage."""
+    import math
+
+    total = 0.0
+    for query, text in queries.items():
+        ranked: list[str] = []
+        for hit in retriever.search(text, k=3 * k):
+            doc = hit.source.removesuffix(".txt")
+            if doc not in ranked:
+                ranked.append(doc)
+        gains = qrels[query]
+        dcg = sum(gains.get(doc, 0) / math.log2(i + 2) for i, doc in enumerate(ranked[:k]))
+        ideal = sum(g / math.log2(i + 2) for i, g in enumerate(sorted(gains.values(), reverse=True)[:k]))
+        total += dcg / ideal if ideal else 0.0
+    return round(total / max(len(queries), 1), 4)
+
+
+def _save(results: dict, out: str | None) -> None:
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        Path(out, "gpu_results.json").write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

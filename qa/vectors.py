@@ -1,0 +1,187 @@
+"""FAISS vector indexes, chosen by size: exact search for small collections, IVF above.
+
+Every index maps qa's own int64 ids to unit vectors, so documents can be removed by id, and
+stored vectors can be read back by id for re-scoring. Small collections use an exact flat index
+(``IndexIDMap2(IndexFlatIP)``); from :data:`EXACT_MAX_VECTORS` vectors on, an inverted-file
+index with 8-bit scalar quantisation (``IndexIVFScalarQuantizer`` with a hash-table id map) is
+4x smaller and searches a few percent of the vectors. Files are memory-mapped when read.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+INDEX_TYPES = ("auto", "flat", "ivf")
+"""``auto`` picks by size; ``flat`` is always exact; ``ivf`` is always approximate (IVF, 8-bit)."""
+DEFAULT_INDEX_TYPE = "auto"
+EXACT_MAX_VECTORS = 50_000
+"""``auto`` switches an index to IVF from this many vectors on. Exact search of one query costs
+about 1 ms per 10-20k vectors on one core (benchmarks/bench_search.py), and an ask searches two
+indexes, so above this size exact search alone would take most of a 15 ms answer."""
+IVF_MIN_VECTORS = 1_000
+"""Fewer vectors than this can't train an IVF index meaningfully: such an index stays flat."""
+NPROBE_FRACTION = 1 / 16
+"""Share of the inverted lists scanned per query (1/32 gave recall@10 0.94 on SciFact vectors)."""
+TRAIN_SAMPLE = 100_000
+
+
+def default_index_type() -> str:
+    """``$QA_INDEX_TYPE`` or ``auto``."""
+    return os.environ.get("QA_INDEX_TYPE") or DEFAULT_INDEX_TYPE
+
+
+def check_index_type(index_type: str) -> str:
+    """``index_type`` if it is one of :data:`INDEX_TYPES`, else ValueError."""
+    if index_type not in INDEX_TYPES:
+        raise ValueError(f"Unknown index type '{index_type}': use one of {', '.join(INDEX_TYPES)}.")
+    return index_type
+
+
+def new_flat(dimension: int):
+    """An empty exact index."""
+    import faiss
+
+    return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+
+
+def kind_of(index) -> str:
+    """``flat`` or ``ivf-sq8``."""
+    import faiss
+
+    return "ivf-sq8" if isinstance(index, faiss.IndexIVF) else "flat"
+
+
+def wanted_kind(count: int, index_type: str) -> str:
+    """The kind an index of ``count`` vectors should be under setting ``index_type``."""
+    check_index_type(index_type)
+    if count < IVF_MIN_VECTORS or index_type == "flat":
+        return "flat"
+    if index_type == "ivf" or count >= EXACT_MAX_VECTORS:
+        return "ivf-sq8"
+    return "flat"
+
+
+def fit(index, index_type: str):
+    """``index`` itself if it is already the kind its size calls for, else a rebuilt one.
+
+    An IVF index is also retrained once it has grown to 8x the vectors it was trained on, so
+    its lists stay balanced as a collection grows.
+    """
+    kind = wanted_kind(index.ntotal, index_type)
+    if kind == kind_of(index) and not (kind == "ivf-sq8" and index.ntotal > 8 * _trained_on(index)):
+        return index
+    ids, vectors = contents(index)
+    if kind == "flat":
+        fresh = new_flat(index.d)
+        fresh.add_with_ids(vectors, ids)
+        return fresh
+    return build_ivf(vectors, ids)
+
+
+def build_ivf(vectors: np.ndarray, ids: np.ndarray):
+    """An IVF index with 8-bit scalar quantisation holding ``vectors`` under ``ids``."""
+    import faiss
+
+    count, dimension = vectors.shape
+    # 4 * sqrt(n) lists, with the 39 training points per list that k-means wants.
+    nlist = max(1, min(65_536, int(4 * math.sqrt(count)), count // 39))
+    quantizer = faiss.IndexFlatIP(dimension)
+    index = faiss.IndexIVFScalarQuantizer(quantizer, dimension, nlist, faiss.ScalarQuantizer.QT_8bit,
+                                          faiss.METRIC_INNER_PRODUCT)
+    sample = vectors
+    if count > max(TRAIN_SAMPLE, 40 * nlist):
+        chosen = np.random.default_rng(0).choice(count, max(TRAIN_SAMPLE, 40 * nlist), replace=False)
+        sample = vectors[np.sort(chosen)]
+    index.train(np.ascontiguousarray(sample, dtype=np.float32))
+    # A hash-table id map lets remove_ids and reconstruct work by qa's ids.
+    index.set_direct_map_type(faiss.DirectMap.Hashtable)
+    for start in range(0, count, 200_000):
+        index.add_with_ids(np.ascontiguousarray(vectors[start : start + 200_000], dtype=np.float32),
+                           np.ascontiguousarray(ids[start : start + 200_000], dtype=np.int64))
+    index.nprobe = max(1, math.ceil(nlist * NPROBE_FRACTION))
+    return index
+
+
+def _trained_on(index) -> int:
+    # Not stored by FAISS; the number of lists says it (build_ivf makes 4 * sqrt(count) lists).
+    return max(IVF_MIN_VECTORS, (index.nlist / 4) ** 2)
+
+
+def contents(index) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, vectors) of every vector in ``index`` (IVF vectors come back de-quantised)."""
+    import faiss
+
+    if not isinstance(index, faiss.IndexIVF):
+        ids = faiss.vector_to_array(index.id_map).astype(np.int64)
+        return ids, index.index.reconstruct_n(0, index.ntotal) if len(ids) else np.zeros((0, index.d), np.float32)
+    invlists = index.invlists
+    all_ids, all_vectors = [], []
+    for number in range(index.nlist):
+        size = invlists.list_size(number)
+        if not size:
+            continue
+        ids = faiss.rev_swig_ptr(invlists.get_ids(number), size).astype(np.int64)
+        all_ids.append(ids)
+        all_vectors.append(index.reconstruct_batch(ids))
+    if not all_ids:
+        return np.zeros(0, np.int64), np.zeros((0, index.d), np.float32)
+    return np.concatenate(all_ids), np.concatenate(all_vectors)
+
+
+def remove(index, ids: np.ndarray) -> None:
+    """Remove the vectors with these ids."""
+    import faiss
+
+    ids = np.ascontiguousarray(ids, dtype=np.int64)
+    if len(ids):
+        index.remove_ids(faiss.IDSelectorArray(len(ids), faiss.swig_ptr(ids)) if isinstance(index, faiss.IndexIVF)
+                         else ids)
+
+
+def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, ids) of the ``k`` nearest vectors to each row of ``queries``.
+
+    One thread: for a single query, OpenMP's start-up and spinning cost more than the scan
+    (4-5x slower with 2 threads on a busy 2-core machine). The setting is this thread's only.
+    """
+    import faiss
+
+    faiss.omp_set_num_threads(1)
+    return index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+
+
+def describe(index) -> dict:
+    """What the manifest records of an index: kind, size, and IVF's lists and probes."""
+    import faiss
+
+    record = {"type": kind_of(index), "vectors": int(index.ntotal)}
+    if isinstance(index, faiss.IndexIVF):
+        record.update(nlist=int(index.nlist), nprobe=int(index.nprobe))
+    return record
+
+
+def read(path: str | os.PathLike, *, mmap: bool = True):
+    """Read an index file, memory-mapping its vectors where FAISS can (flat codes, IVF lists).
+
+    A memory-mapped index is for searching; read with ``mmap=False`` to change it.
+    """
+    import faiss
+
+    if not mmap:
+        return faiss.read_index(str(Path(path)))
+
+    with open(path, "rb") as handle:
+        id_mapped_flat = handle.read(3) == b"IxM"  # IndexIDMap / IndexIDMap2 around a flat index
+    # Each flag works for one kind only: mmap of flat codes, or mmap of IVF inverted lists.
+    flags = faiss.IO_FLAG_MMAP_IFC if id_mapped_flat else faiss.IO_FLAG_MMAP
+    return faiss.read_index(str(Path(path)), flags | faiss.IO_FLAG_READ_ONLY)
+
+
+def write(index, path: str | os.PathLike) -> None:
+    import faiss
+
+    faiss.write_index(index, str(Path(path)))

@@ -1,0 +1,81 @@
+import json
+import shutil
+
+import pytest
+
+from qa import Retriever
+from qa.answer import (
+    NOT_FOUND_THRESHOLDS,
+    Candidate,
+    choose_quotes,
+    expected_answer,
+    sentence_features,
+)
+from qa.evaluate import save_calibration
+from qa.results import Hit, ScoredSentence
+
+TEXT = ("The Kestrel Lighthouse stands on a granite headland. It was built in 1871 by the engineer Margit Olsen. "
+        "Its lamp can be seen from 22 nautical miles away.")
+
+
+def sentences(similarities):
+    spans, start = [], 0
+    for part, similarity in zip(TEXT.split(". "), similarities):
+        end = start + len(part) + (0 if part.endswith(".") else 1)
+        spans.append(ScoredSentence(start, end, similarity))
+        start = end + 1
+    return spans
+
+
+def ranked(similarities, score=0.5):
+    return [(Hit(TEXT, "l.txt", "Lighthouse", None, 0, len(TEXT), score), sentences(similarities))]
+
+
+def test_answer_types_want_something_the_question_does_not_hold():
+    question = "Who built the Kestrel Lighthouse?"
+    spans = sentences([0.5, 0.5, 0.5])
+    hit = ranked([0.5, 0.5, 0.5])[0][0]
+    candidates = [Candidate(hit, 0, s, None) for s in spans]
+    texts = [TEXT[s.start : s.end] for s in spans]
+    answer_type = [row[6] for row in sentence_features(question, candidates, texts)]
+    # "Kestrel Lighthouse" is in the question; only "Margit Olsen" is a new name.
+    assert answer_type == [0.0, 1.0, 0.0]
+    assert expected_answer("How many eggs?") and expected_answer("When was it built?")
+    assert expected_answer("Why are there tides?") is None
+
+
+def test_quotes_are_verbatim_and_take_in_a_close_neighbour():
+    question = "Which lighthouse stands on a granite headland?"
+    first = choose_quotes(question, ranked([0.6, 0.6, 0.1]), lambda _: TEXT)[0]
+    assert first.text == TEXT[first.start : first.end]
+    assert first.text == "The Kestrel Lighthouse stands on a granite headland. It was built in 1871 by the engineer Margit Olsen."
+    alone = choose_quotes(question, ranked([0.6, 0.1, 0.1]), lambda _: TEXT)[0]
+    assert alone.text == "The Kestrel Lighthouse stands on a granite headland."
+
+
+def test_scores_rise_with_similarity_and_shared_words():
+    low = choose_quotes("How far away can the lamp be seen?", ranked([0.1, 0.1, 0.3]), lambda _: TEXT)[0]
+    high = choose_quotes("How far away can the lamp be seen?", ranked([0.1, 0.1, 0.7]), lambda _: TEXT)[0]
+    assert "22 nautical miles" in low.text and "22 nautical miles" in high.text
+    assert 0 < low.score < high.score <= 1
+
+
+def test_calibrated_threshold_is_stored_with_its_model(index_dir, embedder, tmp_path):
+    copy = tmp_path / "index"
+    shutil.copytree(index_dir, copy)
+    retriever = Retriever.load(copy, embedder=embedder)
+    assert retriever.not_found_threshold == NOT_FOUND_THRESHOLDS[embedder.name]
+    question = "Which administration is sending cluster munitions to Ukraine?"
+    assert retriever.ask(question).answered
+
+    save_calibration(copy, 0.99, model=embedder.name, note="test")
+    assert json.loads((copy / "manifest.json").read_text())["not_found"]["threshold"] == 0.99
+    retriever.reload()
+    assert retriever.not_found_threshold == 0.99
+    assert not retriever.ask(question).answered, "nothing scores 0.99"
+
+    save_calibration(copy, 0.99, model="some/other-model")
+    retriever.reload()
+    assert retriever.not_found_threshold == NOT_FOUND_THRESHOLDS[embedder.name], "another model's value is ignored"
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        save_calibration(copy, 1.5, model=embedder.name)

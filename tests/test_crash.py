@@ -1,0 +1,220 @@
+"""Crash safety: `qa index` killed at any point, run twice at once, rebuilt under a serving Retriever,
+and index folders damaged on disk. The kills are real SIGKILLs of a real `qa index` process, stopped
+at named points by the QA_PAUSE_AT hook (qa/testhook.py)."""
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from qa import IndexCorrupt, Retriever, build_index
+from qa.cli import cli
+from qa.store import LOCK, MANIFEST
+
+OWLS = "Barn owls swallow their prey whole and later cough up pellets of fur and bone."
+WIND_TIDES = "Tides are caused by the wind pushing the water, according to this changed file."
+TIDES_QUESTION = "What does the Moon's gravity do to the ocean?"
+OWLS_QUESTION = "What do barn owls cough up?"
+
+
+class PausedIndex:
+    """`qa index` in a subprocess, stopped at a QA_PAUSE_AT point."""
+
+    def __init__(self, docs: Path, index: Path, point: str) -> None:
+        env = {**os.environ, "QA_PAUSE_AT": point}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "qa", "index", str(docs), "--index-dir", str(index), "--no-progress", "--json"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        )
+        self._wait_for(f"qa: paused at {point}".encode())
+
+    def _wait_for(self, marker: bytes, timeout: float = 300) -> None:
+        seen, deadline = b"", time.monotonic() + timeout
+        fd = self.process.stderr.fileno()
+        while marker not in seen:
+            assert time.monotonic() < deadline, f"qa index never reached the pause point: {seen[-2000:]!r}"
+            if select.select([fd], [], [], 1)[0]:
+                chunk = os.read(fd, 65536)
+                assert chunk, f"qa index exited before the pause point: {seen[-2000:]!r}"
+                seen += chunk
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=30)
+        self._close()
+
+    def resume(self) -> dict:
+        self.process.send_signal(signal.SIGUSR1)
+        stdout, stderr = self.process.communicate(timeout=300)
+        assert self.process.returncode == 0, stderr.decode()
+        return json.loads(stdout)
+
+    def _close(self) -> None:
+        self.process.stdout.close()
+        self.process.stderr.close()
+
+
+@pytest.fixture()
+def indexed(tmp_path, corpus_dir, embedder):
+    """A built index of the corpus, and the docs folder changed since: tides.txt edited, owls.txt added."""
+    docs, index = tmp_path / "docs", tmp_path / "idx"
+    shutil.copytree(corpus_dir, docs)
+    build_index([docs], index, embedder=embedder, progress=False)
+    (docs / "tides.txt").write_text(WIND_TIDES)
+    (docs / "owls.txt").write_text(OWLS)
+    return docs, index
+
+
+def assert_old_answers(index: Path, embedder) -> None:
+    retriever = Retriever.load(index, embedder=embedder)
+    assert "owls.txt" not in {d.source for d in retriever.documents()}
+    assert "Moon's gravity" in retriever.document_text("tides.txt")
+    answer = retriever.ask(TIDES_QUESTION)
+    assert answer.answered and answer.quotes[0].source == "tides.txt" and "Moon" in answer.quotes[0].text
+    assert not any(q.source == "owls.txt" for q in retriever.ask(OWLS_QUESTION).quotes)
+
+
+def assert_new_answers(index: Path, embedder) -> None:
+    retriever = Retriever.load(index, embedder=embedder)
+    assert retriever.document_text("tides.txt") == WIND_TIDES
+    answer = retriever.ask(OWLS_QUESTION)
+    assert answer.answered and answer.quotes[0].source == "owls.txt"
+    assert all("Moon's gravity" not in hit.text for hit in retriever.search(TIDES_QUESTION, k=100))
+
+
+def assert_only_current_files(index: Path) -> None:
+    manifest = json.loads((index / MANIFEST).read_text())
+    assert {p.name for p in index.iterdir()} == {MANIFEST, LOCK, *manifest["files"].values()}
+
+
+@pytest.mark.parametrize("point", ["before-embedding", "embedding", "after-embedding", "swap"])
+def test_killed_before_the_swap_the_old_index_answers_and_a_rerun_finishes(indexed, embedder, point):
+    docs, index = indexed
+    manifest = (index / MANIFEST).read_bytes()
+    PausedIndex(docs, index, point).kill()
+
+    assert (index / MANIFEST).read_bytes() == manifest
+    assert_old_answers(index, embedder)
+
+    report = build_index([docs], index, embedder=embedder, progress=False)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (1, 1, 0, 4)
+    assert_new_answers(index, embedder)
+    assert_only_current_files(index)  # the killed run's half-written files are gone
+
+
+def test_killed_after_the_swap_the_new_index_answers_and_a_rerun_tidies_up(indexed, embedder):
+    docs, index = indexed
+    old_files = set(json.loads((index / MANIFEST).read_text())["files"].values())
+    PausedIndex(docs, index, "after-swap").kill()
+
+    assert old_files <= {p.name for p in index.iterdir()}  # killed before it deleted them
+    assert_new_answers(index, embedder)
+    report = build_index([docs], index, embedder=embedder, progress=False)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 6)
+    assert_new_answers(index, embedder)
+
+
+def test_a_second_concurrent_run_refuses_with_a_message(indexed, embedder):
+    docs, index = indexed
+    first = PausedIndex(docs, index, "before-embedding")
+    try:
+        result = CliRunner().invoke(cli, ["index", str(docs), "--index-dir", str(index), "--no-progress"])
+        assert result.exit_code == 1
+        assert result.output == (f"Error: Another `qa index` (pid {first.process.pid}) is writing {index}/. "
+                                 "Wait for it to finish, then try again.\n")
+    finally:
+        first.kill()
+    assert_old_answers(index, embedder)
+    result = CliRunner().invoke(cli, ["index", str(docs), "--index-dir", str(index), "--no-progress"])
+    assert result.exit_code == 0, result.output  # the kernel dropped the dead run's lock
+    assert_new_answers(index, embedder)
+
+
+def test_a_serving_retriever_answers_during_a_rebuild_and_then_from_the_new_index(indexed, embedder):
+    docs, index = indexed
+    retriever = Retriever.load(index, embedder=embedder)
+    before = retriever.ask(TIDES_QUESTION)
+    assert "Moon" in before.quotes[0].text
+
+    run = PausedIndex(docs, index, "swap")  # the new build's files are all written
+    assert retriever.ask(TIDES_QUESTION).quotes == before.quotes
+    assert "Moon's gravity" in retriever.document_text("tides.txt")
+    report = run.resume()
+    assert (report["added"], report["updated"]) == (1, 1)
+
+    # No reload() call and no restart: the next question is answered from the new build.
+    answer = retriever.ask(OWLS_QUESTION)
+    assert answer.answered and answer.quotes[0].source == "owls.txt"
+    assert retriever.document_text("tides.txt") == WIND_TIDES
+    assert retriever.reload() is False
+
+
+def damaged_copy(index_dir: Path, tmp_path: Path, name: str) -> tuple[Path, dict]:
+    copy = tmp_path / name
+    shutil.copytree(index_dir, copy)
+    return copy, json.loads((copy / MANIFEST).read_text())
+
+
+def edit_manifest(folder: Path, change) -> None:
+    manifest = json.loads((folder / MANIFEST).read_text())
+    change(manifest)
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("truncate passages", r"damaged passages-.*\.faiss"),
+        ("truncate sentences", r"damaged sentences-.*\.faiss"),
+        ("delete store", r"missing store-.*\.sqlite"),
+        ("truncate store", r"damaged store-.*\.sqlite|inconsistent"),
+        ("manifest count", r"inconsistent \(vectors"),
+        ("manifest key", r"damaged manifest\.json"),
+        ("manifest file name", r"missing passages-nonexistent\.faiss"),
+        ("manifest not json", r"damaged manifest\.json"),
+    ],
+)
+def test_a_damaged_index_is_detected_with_what_is_wrong_and_how_to_rebuild(tmp_path, index_dir, damage, message):
+    folder, manifest = damaged_copy(index_dir, tmp_path, "damaged")
+    files = {name: folder / file for name, file in manifest["files"].items()}
+    if damage.startswith("truncate"):
+        path = files[damage.split()[1]]
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif damage == "delete store":
+        files["store"].unlink()
+    elif damage == "manifest count":
+        edit_manifest(folder, lambda m: m.update(passages=m["passages"] + 1))
+    elif damage == "manifest key":
+        edit_manifest(folder, lambda m: m.pop("dimension"))
+    elif damage == "manifest file name":
+        edit_manifest(folder, lambda m: m["files"].update(passages="passages-nonexistent.faiss"))
+    else:
+        (folder / MANIFEST).write_text((folder / MANIFEST).read_text()[:100])
+
+    with pytest.raises(IndexCorrupt, match=message) as info:
+        Retriever.load(folder)
+    assert str(info.value).endswith(f"Rebuild it with `qa index --rebuild --index-dir {folder}/`.")
+    result = CliRunner().invoke(cli, ["ask", "What causes tides?", "--index-dir", str(folder)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {info.value}\n"
+
+
+PICKLE_PROTOCOL_2_TO_5 = [bytes([0x80, n]) for n in range(2, 6)]
+
+
+def test_nothing_is_pickled_or_unpickled(index_dir):
+    package = Path(__file__).parent.parent / "qa"
+    for source in package.rglob("*.py"):
+        code = source.read_text()
+        for unsafe in ("import pickle", "pickle.load", "allow_pickle=True", "torch.load(", "joblib"):
+            assert unsafe not in code, f"{source.name} uses {unsafe}"
+    for path in index_dir.iterdir():
+        assert path.read_bytes()[:2] not in PICKLE_PROTOCOL_2_TO_5, f"{path.name} looks like a pickle"
