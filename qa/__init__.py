@@ -40,6 +40,7 @@ def __getattr__(name: str):
     globals()[name] = value
     return value
 
+
 __version__ = "0.1.0"
 
 __all__ = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -53,12 +54,15 @@ class Embedder:
         self._device = device
         self._precision = precision
         self._model = None
+        self._loading = threading.Lock()
 
     @property
     def model(self):
-        """The loaded SentenceTransformer."""
+        """The loaded SentenceTransformer (loaded once, also when several threads ask at once)."""
         if self._model is None:
-            self._model = self._load()
+            with self._loading:
+                if self._model is None:
+                    self._model = self._load()
         return self._model
 
     @property
@@ -79,8 +83,9 @@ class Embedder:
                 _model_location(self.name), device=device, model_kwargs={"dtype": dtype} if dtype else None
             )
         except Exception as err:  # sentence-transformers raises many kinds for a bad name or path
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise ModelUnavailable(
-                f"Can't load embedding model '{self.name}': {str(err).splitlines()[0] if str(err) else type(err).__name__}. "
+                f"Can't load embedding model '{self.name}': {reason}. "
                 "Give a local model folder, or a Hugging Face model name if this machine has internet."
             ) from err
         logger.info("loaded %s on %s (%s)", self.name, device, dtype or "float32")

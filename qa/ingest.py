@@ -514,7 +514,8 @@ def serve_reader() -> None:
         except MemoryError:
             reply = {"error": f"needs more than {READER_MEMORY_BYTES / 2**30:.0f} GiB of memory to read"}
         except Exception as err:  # a parser bug on a hostile file must cost that file only
-            reply = {"error": f"can't read file ({type(err).__name__})"}
+            detail = str(err).strip().splitlines()[0][:160] if str(err).strip() else ""
+            reply = {"error": f"can't read file ({type(err).__name__}{': ' + detail if detail else ''})"}
         out.write(json.dumps(reply).encode("ascii") + b"\n")
         out.flush()
 
