@@ -6,6 +6,7 @@ Test modules load them with ``pytest_plugins = ["ui_fixtures"]`` (one instance p
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -61,8 +62,10 @@ def chat_server(tmp_path_factory):
 def chromium():
     """Headless Debian Chromium driven by Playwright (one sync_playwright per process)."""
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"No Chromium at {CHROMIUM}: `apt-get install -y chromium`, set QA_CHROMIUM, "
-                    "or deselect these tests with -m 'not browser'.")
+        message = f"No Chromium at {CHROMIUM}: `apt-get install -y chromium`, or set QA_CHROMIUM."
+        if os.environ.get("QA_REQUIRE_BROWSER"):  # CI sets it: there the browser tests must run
+            pytest.fail(message)
+        pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
