@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from qa.lexical import terms
 from qa.results import Hit, Quote, ScoredSentence
 
 QUOTE_PASSAGES = 5
@@ -55,9 +56,6 @@ _ANSWER_TYPES = (
 )
 _REFERS_BACK = re.compile(r"\W*(?:It|Its|He|His|She|Her|They|Their|This|These|Those|The latter)\b")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
-_STOPWORDS = frozenset(
-    ["a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "done", "has", "have", "had", "having", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "that", "this", "these", "those", "it", "its", "there", "their", "they", "them", "he", "him", "his", "she", "her", "we", "our", "you", "your", "i", "me", "my", "not", "no", "so", "than", "then", "into", "onto", "about", "over", "under", "after", "before", "during", "between", "through", "up", "down", "out", "off", "again", "further", "once", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "also", "any", "some", "such", "only", "own", "same", "too", "very", "just", "s", "t"]
-)
 
 
 @dataclass(frozen=True)
@@ -68,18 +66,6 @@ class Candidate:
     rank: int
     sentence: ScoredSentence
     following: ScoredSentence | None
-
-
-def content_terms(text: str) -> list[str]:
-    """Lower-cased words of ``text`` without stop words, with a plural 's' dropped."""
-    terms = []
-    for token in _TOKEN.findall(text.lower()):
-        if token in _STOPWORDS:
-            continue
-        if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
-            token = token[:-1]
-        terms.append(token)
-    return terms
 
 
 def expected_answer(question: str) -> re.Pattern | None:
@@ -95,7 +81,7 @@ def term_overlap(question_terms: Sequence[str], sentence: str, weight: Callable[
     wanted = set(question_terms)
     if not wanted:
         return 0.0
-    present = wanted.intersection(content_terms(sentence))
+    present = wanted.intersection(terms(sentence))
     total = sum(weight(t) for t in wanted)
     return sum(weight(t) for t in present) / total if total else 0.0
 
@@ -104,54 +90,52 @@ def rarity_weights(texts: Sequence[str]) -> Callable[[str], float]:
     """An IDF-like weight over ``texts``: terms found in fewer of them count more."""
     frequency: dict[str, int] = {}
     for text in texts:
-        for term in set(content_terms(text)):
+        for term in set(terms(text)):
             frequency[term] = frequency.get(term, 0) + 1
     n = len(texts)
     return lambda term: math.log(1 + (n + 1) / (frequency.get(term, 0) + 0.5))
 
 
-FEATURES = ("similarity", "passage_score", "passage_rank", "overlap", "previous_overlap", "next_overlap",
-            "answer_type", "novelty", "length")
-"""What a candidate sentence is described by (see ``sentence_features``); the score uses four of them."""
-
-
-def sentence_features(question: str, candidates: Sequence[Candidate], texts: Sequence[str]) -> list[list[float]]:
-    """One row of :data:`FEATURES` per candidate sentence (``texts`` are the sentences' texts).
+@dataclass(frozen=True)
+class SentenceFeatures:
+    """What a candidate sentence's score is made of.
 
     - similarity: the sentence's cosine to the question;
-    - passage_score, passage_rank: its passage's retrieval score, and 1 / (1 + rank);
+    - passage_score: its passage's retrieval score;
     - overlap: rarity-weighted share of the question's words in the sentence (a sentence that
       opens with a pronoun is read with the sentence before it, which names what it is about);
-    - previous_overlap, next_overlap: the same for its neighbours in the passage: questions are
-      often worded like the sentence before or after the one that answers;
-    - answer_type: for who / when / how-many questions, whether the sentence holds a name, date
-      or number that the question does not;
-    - novelty: share of the sentence's words that are not in the question (a sentence that only
-      restates the question does not answer it);
-    - length: log of its word count.
+    - answer_type: for who / when / how-many questions, 1.0 when the sentence holds a name, date
+      or number that the question does not.
     """
+
+    similarity: float
+    passage_score: float
+    overlap: float
+    answer_type: float
+
+    @property
+    def score(self) -> float:
+        return (WEIGHT_SENTENCE * self.similarity + WEIGHT_PASSAGE * self.passage_score
+                + WEIGHT_OVERLAP * self.overlap + WEIGHT_ANSWER_TYPE * self.answer_type) / _WEIGHT_TOTAL
+
+
+def sentence_features(question: str, candidates: Sequence[Candidate], texts: Sequence[str]) -> list[SentenceFeatures]:
+    """The features of each candidate sentence (``texts`` are the sentences' texts)."""
     weight = rarity_weights(texts)
-    terms = content_terms(question)
-    question_terms = set(terms) | {t.lower() for t in _TOKEN.findall(question)}
+    wanted = terms(question)
+    question_words = set(wanted) | {t.lower() for t in _TOKEN.findall(question)}
     answer_type = expected_answer(question)
-    rows = []
+    features = []
     for i, (c, text) in enumerate(zip(candidates, texts)):
         same_before = i > 0 and candidates[i - 1].hit is c.hit
-        same_after = i + 1 < len(candidates) and candidates[i + 1].hit is c.hit
         wording = texts[i - 1] + " " + text if same_before and _REFERS_BACK.match(text) else text
-        words = set(content_terms(text))
-        rows.append([
+        features.append(SentenceFeatures(
             c.sentence.similarity,
             c.hit.score,
-            1 / (1 + c.rank),
-            term_overlap(terms, wording, weight),
-            term_overlap(terms, texts[i - 1], weight) if same_before else 0.0,
-            term_overlap(terms, texts[i + 1], weight) if same_after else 0.0,
-            float(bool(answer_type and _holds_new(answer_type, text, question_terms))),
-            len(words - question_terms) / len(words) if words else 0.0,
-            math.log(1 + len(text.split())),
-        ])
-    return rows
+            term_overlap(wanted, wording, weight),
+            float(bool(answer_type and _holds_new(answer_type, text, question_words))),
+        ))
+    return features
 
 
 def _holds_new(pattern: re.Pattern, text: str, question_terms: set[str]) -> bool:
@@ -168,8 +152,7 @@ def choose_quotes(
     if not candidates:
         return []
     texts = [document_text(c.hit.source)[c.sentence.start : c.sentence.end] for c in candidates]
-    features = sentence_features(question, candidates, texts)
-    scores = [_score(row) for row in features]
+    scores = [features.score for features in sentence_features(question, candidates, texts)]
     order = sorted(range(len(candidates)), key=lambda i: -scores[i])
     best = scores[order[0]]
     quotes: list[Quote] = []
@@ -181,12 +164,6 @@ def choose_quotes(
         if not any(q.source == quote.source and q.start < quote.end and quote.start < q.end for q in quotes):
             quotes.append(quote)
     return quotes
-
-
-def _score(row: Sequence[float]) -> float:
-    similarity, passage, _, overlap, _, _, answer_type, _, _ = row
-    return (WEIGHT_SENTENCE * similarity + WEIGHT_PASSAGE * passage + WEIGHT_OVERLAP * overlap
-            + WEIGHT_ANSWER_TYPE * answer_type) / _WEIGHT_TOTAL
 
 
 def _with_neighbour(candidates: Sequence[Candidate], texts: Sequence[str], scores: Sequence[float],

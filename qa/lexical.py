@@ -98,7 +98,8 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def _scores(self, question: str) -> np.ndarray:
+    def scores(self, question: str) -> np.ndarray:
+        """Normalised BM25 score of every passage, in the order of :attr:`ids`."""
         token_ids = sorted({self._bm25.vocab_dict[t] for t in terms(question) if t in self._bm25.vocab_dict} - {
             self._bm25.vocab_dict.get("")})
         if not token_ids or not len(self.ids):
@@ -109,16 +110,17 @@ class LexicalIndex:
 
     def search(self, question: str, k: int) -> list[tuple[int, float]]:
         """(passage id, normalised score) of the ``k`` best passages with any question word."""
-        return self.search_with_scores(question, k, ())[0]
+        return self.top(self.scores(question), k)
 
-    def search_with_scores(self, question: str, k: int, ids: Iterable[int]) -> tuple[list[tuple[int, float]], dict[int, float]]:
-        """The ``k`` best passages, and the normalised scores of ``ids`` too, from one scoring pass."""
-        scores = self._scores(question)
+    def top(self, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(passage id, score) of the ``k`` best nonzero ``scores`` (as returned by :meth:`scores`)."""
         n = min(k, int(np.count_nonzero(scores)))
-        top: list[tuple[int, float]] = []
-        if n > 0:
-            rows = np.argpartition(-scores, n - 1)[:n]
-            rows = rows[np.argsort(-scores[rows], kind="stable")]
-            top = [(int(self.ids[i]), float(scores[i])) for i in rows]
-        known = {pid: float(scores[self._row[pid]]) for pid in ids if pid in self._row}
-        return top, known
+        if n <= 0:
+            return []
+        rows = np.argpartition(-scores, n - 1)[:n]
+        rows = rows[np.argsort(-scores[rows], kind="stable")]
+        return [(int(self.ids[i]), float(scores[i])) for i in rows]
+
+    def scores_of(self, scores: np.ndarray, ids: Iterable[int]) -> dict[int, float]:
+        """The entries of ``scores`` for these passage ids."""
+        return {pid: float(scores[self._row[pid]]) for pid in ids if pid in self._row}

@@ -10,7 +10,6 @@ from qa.answer import NOT_FOUND_THRESHOLD, NOT_FOUND_THRESHOLDS, choose_quotes
 from qa.embed import Embedder, canonical_model_name
 from qa.errors import IndexMismatch
 from qa.indexer import default_index_dir
-from qa.lexical import LexicalIndex
 from qa.results import Answer, DocumentInfo, Hit, ScoredSentence
 from qa.store import MANIFEST, Store, StoredPassage, shown
 
@@ -140,19 +139,19 @@ class Retriever:
         """
         self.reload()
         store = self._store
-        lexical = self._lexical(store)
+        lexical = store.lexical
         depth = max(CANDIDATES, k)
         query = self._embedder.encode([question])[0]
         candidates = set()
         if DENSE_WEIGHT:
             candidates |= {pid for pid, _ in store.search("passages", query, depth)}
             candidates |= store.passages_of_sentences(sid for sid, _ in store.search("sentences", query, depth))
-        top_lexical, _ = lexical.search_with_scores(question, depth if LEXICAL_WEIGHT else 0, ())
-        candidates |= {pid for pid, _ in top_lexical}
+        bm25 = lexical.scores(question)
+        candidates |= {pid for pid, _ in lexical.top(bm25, depth if LEXICAL_WEIGHT else 0)}
         stored = list(store.passages(candidates).values())
         if not stored:  # nothing shares a word with the question: fall back to the nearest passages
             stored = list(store.passages(pid for pid, _ in store.search("passages", query, depth)).values())
-        _, lexical_score = lexical.search_with_scores(question, 0, [p.id for p in stored])
+        lexical_score = lexical.scores_of(bm25, [p.id for p in stored])
         passage_similarity = store.similarities("passages", [p.id for p in stored], query)
         sentence_ids = [sid for p in stored for sid in p.sentence_ids]
         sentence_similarity = dict(zip(sentence_ids, store.similarities("sentences", sentence_ids, query).tolist()))
@@ -169,17 +168,6 @@ class Retriever:
             scored.append((score, passage, sentences))
         scored.sort(key=lambda item: (-item[0], item[1].id))
         return [(_hit(store, passage, score), sentences) for score, passage, sentences in scored[:k]], store
-
-    def _lexical(self, store: Store) -> LexicalIndex:
-        """The store's BM25 index; built in memory for indexes written before qa kept one."""
-        if store.lexical is None:
-            ids, texts = [], []
-            for stored in store.iter_passages():
-                p = stored.passage
-                ids.append(stored.id)
-                texts.append(store.document_text(p.source)[p.start : p.end])
-            store.lexical = LexicalIndex.build(texts, ids)
-        return store.lexical
 
 
 def _hit(store: Store, stored: StoredPassage, score: float) -> Hit:

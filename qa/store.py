@@ -130,16 +130,14 @@ class Store:
                 f"manifest {expected}). {rebuild_hint(index_dir)}"
             )
         self.document_text = lru_cache(maxsize=256)(self._document_text)
-        self.lexical = None
-        if "lexical" in files:  # indexes built before BM25 have none; the retriever builds it then
-            from qa.lexical import LexicalIndex
+        from qa.lexical import LexicalIndex
 
-            try:
-                self.lexical = LexicalIndex.load(self.index_dir / files["lexical"])
-            except (OSError, ValueError, KeyError) as err:
-                raise IndexCorrupt(
-                    f"The index at {shown(index_dir)} has a damaged {files['lexical']}. {rebuild_hint(index_dir)}"
-                ) from err
+        try:
+            self.lexical = LexicalIndex.load(self.index_dir / files["lexical"])
+        except (OSError, ValueError, KeyError) as err:
+            raise IndexCorrupt(
+                f"The index at {shown(index_dir)} has a damaged or missing BM25 file. {rebuild_hint(index_dir)}"
+            ) from err
 
     @property
     def build(self) -> str:

@@ -37,7 +37,7 @@ def test_answer_types_want_something_the_question_does_not_hold():
     hit = ranked([0.5, 0.5, 0.5])[0][0]
     candidates = [Candidate(hit, 0, s, None) for s in spans]
     texts = [TEXT[s.start : s.end] for s in spans]
-    answer_type = [row[6] for row in sentence_features(question, candidates, texts)]
+    answer_type = [features.answer_type for features in sentence_features(question, candidates, texts)]
     # "Kestrel Lighthouse" is in the question; only "Margit Olsen" is a new name.
     assert answer_type == [0.0, 1.0, 0.0]
     assert expected_answer("How many eggs?") and expected_answer("When was it built?")

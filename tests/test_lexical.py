@@ -29,7 +29,7 @@ def test_search_finds_the_passage_with_the_question_words(lexical):
 
 
 def test_scores_are_normalised_by_the_question_words_best_scores(lexical):
-    _, scores = lexical.search_with_scores("tides of the moon and honeybees", 0, [10, 11, 12])
+    scores = lexical.scores_of(lexical.scores("tides of the moon and honeybees"), [10, 11, 12])
     assert scores[10] == 0.0
     assert 0 < scores[11] < 1 and 0 < scores[12] < 1
     assert scores[11] + scores[12] == pytest.approx(1.0, abs=1e-5), "each word scores in one passage only"
