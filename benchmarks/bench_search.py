@@ -107,7 +107,7 @@ def main() -> None:
             recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth)])
             marker = "  <- default" if nprobe == base_nprobe else ""
             print(f"  nprobe {nprobe:>4}: p50 {p50:5.2f} ms  p95 {p95:5.2f} ms  recall@10 {recall:.3f}{marker}")
-        print(f"file {size_gb:.2f} GB, memory-mapped load {load_s * 1e3:.0f} ms")
+        print(f"file {size_gb:.2f} GB, loaded (qa.vectors.read) in {load_s * 1e3:.0f} ms")
 
 
 def _flat_with(data: np.ndarray, ids: np.ndarray):

@@ -1,8 +1,8 @@
 """Calibrate the not-found threshold on held-out articles of a SQuAD-format dataset.
 
 Indexes all but N articles, asks every question, and prints, for candidate thresholds on
-``Answer.confidence`` (the best quote's score), the share of covered questions answered and of
-held-out questions refused; the threshold with the best balanced accuracy is printed last.
+``Answer.confidence`` (``qa.answer.answer_confidence``), the share of covered questions answered
+and of held-out questions refused; the threshold with the best balanced accuracy is printed last.
 
 To keep the calibration apart from the numbers `qa eval --holdout N` reports (which hold out
 the *last* N articles), the articles are taken in reverse order here: the *first* N are held

@@ -4,9 +4,12 @@ Every sentence of the top passages is a candidate. Its score mixes its own cosin
 question, the score of the passage it came from, how much of the question's vocabulary it
 contains (questions are usually worded like the sentence that answers them), and, for "who",
 "when" and "how many" questions, whether it holds a name, date or number that the question does
-not. A neighbouring sentence that scores nearly as well is quoted with it. The weights and the
-not-found threshold were set by measurement on held-out data: see ``benchmarks/calibrate.py``,
-``benchmarks/ablation.py`` and the README's "Quality" section.
+not. A neighbouring sentence that scores nearly as well is quoted with it, and a sentence that
+opens with a pronoun is quoted with the one before, which names what it is about. The answer is
+"not found" when the best quote's score, averaged with the best cosine of any candidate
+sentence, falls below a threshold. The weights and the not-found threshold were set by
+measurement on held-out data: see ``benchmarks/calibrate.py``, ``benchmarks/ablation.py`` and
+the README's "Quality" section.
 """
 
 from __future__ import annotations
@@ -29,18 +32,32 @@ WEIGHT_ANSWER_TYPE = 0.1
 _WEIGHT_TOTAL = WEIGHT_SENTENCE + WEIGHT_PASSAGE + WEIGHT_OVERLAP + WEIGHT_ANSWER_TYPE
 QUOTE_MARGIN = 0.04
 """Further quotes must score within this margin of the best one."""
-NEIGHBOUR_MARGIN = 0.12
+NEIGHBOUR_MARGIN = 0.15
 """A quote takes in the sentence before or after it when that one scores within this margin: the
 answer often sits beside the sentence that is worded like the question (xquad-dev: quote hit@1
-+0.05 for +9 words; see README "Quality")."""
-NOT_FOUND_THRESHOLD = 0.37
-"""Best quote score below which the documents are taken not to answer.
++0.05 for +9 words at 0.12; see README "Quality"). A wider margin trades words for hits; 0.15 was
+chosen on the questions of xquad-dev's first 12 articles (quote hit@1 0.862 -> 0.865, words
+37.5 -> 40.3), keeping the first quote well under 45 words on average."""
+QUOTE_ANTECEDENT = True
+"""A quoted sentence that opens with a pronoun takes in the sentence before it, so the quote says
+what it is about (xquad-dev: quote hit@1 +0.013 for +2.3 words; see README "Quality")."""
+WEIGHT_BEST_SIMILARITY = 1.0
+"""Weight of the best candidate sentence's cosine beside the best quote's score in the confidence
+(0 = the quote's score alone). The dense evidence alone separates questions the documents answer
+from others better than the quote's mix of features does (xquad-dev, first 12 articles held out,
+balanced accuracy 0.968 -> 0.977 at weight 0.75 to 1; a weight of 2 reaches 0.983 there, but the
+differences are two or three questions); 1 weighs the two equally."""
+NOT_FOUND_THRESHOLD = 0.415
+"""Confidence (see :func:`answer_confidence`) below which the documents are taken not to answer.
 
 Set with benchmarks/calibrate.py on xquad-dev with the first 12 of its 24 articles held out (the
-best balanced accuracy there: answered 0.958, refused 0.978); `qa eval --holdout 12` holds out
+best balanced accuracy there: answered 0.972, refused 0.982); `qa eval --holdout 12` holds out
 the last 12, so the reported rates are measured on articles the threshold was not set on.
 """
 NOT_FOUND_THRESHOLDS = {"sentence-transformers/all-MiniLM-L6-v2": NOT_FOUND_THRESHOLD}
+CONFIDENCE_SCALE = 2
+"""Version of :func:`answer_confidence`'s formula, stored with a calibrated threshold: a threshold
+set for another formula (1 = the best quote's score alone) is ignored."""
 """Built-in calibrations per model; an index's manifest may hold its own (``qa.evaluate.save_calibration``)."""
 SHORT_SENTENCE_WORDS = 6
 
@@ -138,6 +155,15 @@ def sentence_features(question: str, candidates: Sequence[Candidate], texts: Seq
     return features
 
 
+def answer_confidence(quotes: Sequence[Quote], ranked: Sequence[tuple[Hit, Sequence[ScoredSentence]]]) -> float:
+    """How surely the documents answer: the best quote's score averaged (by WEIGHT_BEST_SIMILARITY)
+    with the best cosine of a sentence of the passages quotes are drawn from; 0.0 without quotes."""
+    if not quotes:
+        return 0.0
+    best = max((s.similarity for _, sentences in ranked[:QUOTE_PASSAGES] for s in sentences), default=0.0)
+    return (quotes[0].score + WEIGHT_BEST_SIMILARITY * best) / (1 + WEIGHT_BEST_SIMILARITY)
+
+
 def _holds_new(pattern: re.Pattern, text: str, question_terms: set[str]) -> bool:
     return any(m.group().lower() not in question_terms for m in pattern.finditer(text))
 
@@ -170,12 +196,18 @@ def _with_neighbour(candidates: Sequence[Candidate], texts: Sequence[str], score
                     i: int) -> tuple[int, int]:
     """The candidate range to quote for candidate ``i``: it, and its better neighbour if that scores close.
 
-    A sentence that opens with a pronoun was already scored with the words of the one before, so
-    that one's closeness is no evidence of its own: only the sentence after is considered then.
+    A sentence that opens with a pronoun is quoted with the one before it (QUOTE_ANTECEDENT), which
+    names what the pronoun stands for; its words were scored with it anyway, so that one's
+    closeness is no evidence of its own: only the sentence after is considered otherwise.
     """
-    sides = (i + 1,) if _REFERS_BACK.match(texts[i]) else (i - 1, i + 1)
-    same = [j for j in sides if 0 <= j < len(candidates) and candidates[j].hit is candidates[i].hit
-            and scores[j] >= scores[i] - NEIGHBOUR_MARGIN]
+    def beside(j: int) -> bool:
+        return 0 <= j < len(candidates) and candidates[j].hit is candidates[i].hit
+
+    refers_back = _REFERS_BACK.match(texts[i])
+    if refers_back and QUOTE_ANTECEDENT and beside(i - 1):
+        return i - 1, i
+    sides = (i + 1,) if refers_back else (i - 1, i + 1)
+    same = [j for j in sides if beside(j) and scores[j] >= scores[i] - NEIGHBOUR_MARGIN]
     if not same:
         return i, i
     j = max(same, key=lambda j: scores[j])

@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa.answer import CONFIDENCE_SCALE
 from qa.embed import Embedder, canonical_model_name, default_model
 from qa.indexer import build_index
 from qa.retriever import Retriever
@@ -376,5 +377,6 @@ def save_calibration(index_dir: str | os.PathLike, threshold: float, *, model: s
         raise ValueError(f"A not-found threshold is between 0 and 1, not {threshold}.")
     with write_lock(index_dir):
         manifest = read_manifest(index_dir)
-        manifest["not_found"] = {"model": canonical_model_name(model), "threshold": threshold, "calibration": note}
+        manifest["not_found"] = {"model": canonical_model_name(model), "threshold": threshold,
+                                 "scale": CONFIDENCE_SCALE, "calibration": note}
         write_json_atomically(Path(index_dir, MANIFEST), manifest)

@@ -92,8 +92,9 @@ class Answer:
     """The quotes that answer ``question`` (best first) and the passages considered.
 
     ``answered`` is False when the documents do not answer; ``quotes`` is then empty and
-    ``hits`` holds the closest passages, which are weak matches, not answers. ``confidence`` is
-    the best candidate quote's score, which the index's not-found threshold is compared with.
+    ``hits`` holds the closest passages, which are weak matches, not answers. ``confidence``
+    (``qa.answer.answer_confidence``: the best quote's score averaged with the best sentence
+    cosine) is what the index's not-found threshold is compared with.
     """
 
     question: str

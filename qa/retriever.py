@@ -6,7 +6,13 @@ import os
 import threading
 from pathlib import Path
 
-from qa.answer import NOT_FOUND_THRESHOLD, NOT_FOUND_THRESHOLDS, choose_quotes
+from qa.answer import (
+    CONFIDENCE_SCALE,
+    NOT_FOUND_THRESHOLD,
+    NOT_FOUND_THRESHOLDS,
+    answer_confidence,
+    choose_quotes,
+)
 from qa.embed import Embedder, canonical_model_name
 from qa.errors import IndexMismatch
 from qa.indexer import default_index_dir
@@ -95,14 +101,15 @@ class Retriever:
 
     @property
     def not_found_threshold(self) -> float:
-        """The best-quote score below which ``ask`` answers "not found".
+        """The confidence below which ``ask`` answers "not found".
 
-        The value calibrated for this index's model and stored in its manifest (see
-        ``qa.evaluate.save_calibration``), else the built-in calibration for the model.
+        The value calibrated for this index's model and confidence formula and stored in its
+        manifest (see ``qa.evaluate.save_calibration``), else the built-in calibration for the model.
         """
         manifest = self._store.manifest
         stored = manifest.get("not_found")
-        if isinstance(stored, dict) and stored.get("model") == manifest["model"]:
+        if (isinstance(stored, dict) and stored.get("model") == manifest["model"]
+                and stored.get("scale", 1) == CONFIDENCE_SCALE):
             return float(stored["threshold"])
         return NOT_FOUND_THRESHOLDS.get(manifest["model"], NOT_FOUND_THRESHOLD)
 
@@ -112,7 +119,7 @@ class Retriever:
         ranked, store = self._rank(question, k)
         quotes = choose_quotes(question, ranked, store.document_text)
         hits = [hit for hit, _ in ranked]
-        confidence = quotes[0].score if quotes else 0.0
+        confidence = answer_confidence(quotes, ranked)
         if confidence < self.not_found_threshold:
             return Answer(question, False, [], hits, confidence)
         if QUOTE_PASSAGE_FIRST:
@@ -141,7 +148,7 @@ class Retriever:
         store = self._store
         lexical = store.lexical
         depth = max(CANDIDATES, k)
-        query = self._embedder.encode([question])[0]
+        query = self._embedder.encode_question(question)
         candidates = set()
         if DENSE_WEIGHT:
             candidates |= {pid for pid, _ in store.search("passages", query, depth)}

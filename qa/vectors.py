@@ -4,7 +4,8 @@ Every index maps qa's own int64 ids to unit vectors, so documents can be removed
 stored vectors can be read back by id for re-scoring. Small collections use an exact flat index
 (``IndexIDMap2(IndexFlatIP)``); from :data:`EXACT_MAX_VECTORS` vectors on, an inverted-file
 index with 8-bit scalar quantisation (``IndexIVFScalarQuantizer`` with a hash-table id map) is
-4x smaller and searches a few percent of the vectors. Files are memory-mapped when read.
+4x smaller and searches a few percent of the vectors. Exact indexes are memory-mapped when read;
+IVF indexes are read into memory (see :func:`read`).
 """
 
 from __future__ import annotations
@@ -165,20 +166,20 @@ def describe(index) -> dict:
 
 
 def read(path: str | os.PathLike, *, mmap: bool = True):
-    """Read an index file, memory-mapping its vectors where FAISS can (flat codes, IVF lists).
+    """Read an index file; for searching (``mmap=True``), an exact index's vectors are memory-mapped.
 
-    A memory-mapped index is for searching; read with ``mmap=False`` to change it.
+    An IVF index is read into memory either way: FAISS maps its lists through
+    ``OnDiskInvertedLists``, which searched 2-5x slower (100k vectors, 81 of 1,286 lists probed:
+    3.8 ms mapped, 0.75 ms in memory), and reading even 1M 8-bit vectors takes well under a second.
+    A memory-mapped index is read-only; read with ``mmap=False`` to change it.
     """
     import faiss
 
-    if not mmap:
-        return faiss.read_index(str(Path(path)))
-
     with open(path, "rb") as handle:
         id_mapped_flat = handle.read(3) == b"IxM"  # IndexIDMap / IndexIDMap2 around a flat index
-    # Each flag works for one kind only: mmap of flat codes, or mmap of IVF inverted lists.
-    flags = faiss.IO_FLAG_MMAP_IFC if id_mapped_flat else faiss.IO_FLAG_MMAP
-    return faiss.read_index(str(Path(path)), flags | faiss.IO_FLAG_READ_ONLY)
+    if not (mmap and id_mapped_flat):
+        return faiss.read_index(str(Path(path)))
+    return faiss.read_index(str(Path(path)), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
 
 
 def write(index, path: str | os.PathLike) -> None:

@@ -7,6 +7,7 @@ from qa import Retriever
 from qa.answer import (
     NOT_FOUND_THRESHOLDS,
     Candidate,
+    answer_confidence,
     choose_quotes,
     expected_answer,
     sentence_features,
@@ -49,8 +50,24 @@ def test_quotes_are_verbatim_and_take_in_a_close_neighbour():
     first = choose_quotes(question, ranked([0.6, 0.6, 0.1]), lambda _: TEXT)[0]
     assert first.text == TEXT[first.start : first.end]
     assert first.text == "The Kestrel Lighthouse stands on a granite headland. It was built in 1871 by the engineer Margit Olsen."
-    alone = choose_quotes(question, ranked([0.6, 0.1, 0.1]), lambda _: TEXT)[0]
+    alone = choose_quotes(question, ranked([0.7, 0.0, 0.0]), lambda _: TEXT)[0]
     assert alone.text == "The Kestrel Lighthouse stands on a granite headland."
+
+
+def test_a_sentence_opening_with_a_pronoun_is_quoted_with_the_one_before():
+    quote = choose_quotes("When was the lighthouse built?", ranked([0.1, 0.7, 0.1]), lambda _: TEXT)[0]
+    assert quote.text == ("The Kestrel Lighthouse stands on a granite headland. "
+                          "It was built in 1871 by the engineer Margit Olsen.")
+
+
+def test_confidence_averages_the_best_quote_with_the_best_sentence_cosine():
+    candidates = ranked([0.2, 0.9, 0.3])
+    quotes = choose_quotes("Who built the lighthouse?", candidates, lambda _: TEXT)
+    assert quotes[0].score < answer_confidence(quotes, candidates) < 0.9, "between quote score and best cosine"
+    weaker = ranked([0.2, 0.5, 0.3])
+    assert answer_confidence(choose_quotes("Who built the lighthouse?", weaker, lambda _: TEXT), weaker) < (
+        answer_confidence(quotes, candidates))
+    assert answer_confidence([], candidates) == 0.0
 
 
 def test_scores_rise_with_similarity_and_shared_words():
@@ -77,5 +94,11 @@ def test_calibrated_threshold_is_stored_with_its_model(index_dir, embedder, tmp_
     save_calibration(copy, 0.99, model="some/other-model")
     retriever.reload()
     assert retriever.not_found_threshold == NOT_FOUND_THRESHOLDS[embedder.name], "another model's value is ignored"
+
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["not_found"] = {"model": embedder.name, "threshold": 0.99}  # stored for the quote score alone
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    retriever.reload()
+    assert retriever.not_found_threshold == NOT_FOUND_THRESHOLDS[embedder.name], "another formula's value is ignored"
     with pytest.raises(ValueError, match="between 0 and 1"):
         save_calibration(copy, 1.5, model=embedder.name)

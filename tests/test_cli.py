@@ -36,9 +36,11 @@ def test_ask_json_not_answered(run, index_dir):
 def test_ask_prints_quote_citation_and_context(run, index_dir):
     result = run("ask", "--index-dir", str(index_dir), "When was the Kestrel Lighthouse built?")
     assert result.exit_code == 0
-    assert "\u201cIt was built in 1871 by the engineer Margit Olsen.\u201d" in result.output
+    # The answering sentence opens with "It", so the sentence naming the lighthouse is quoted with it.
+    assert ("\u201cThe Kestrel Lighthouse stands on the northern cliffs of Varna Island.\n"
+            "It was built in 1871 by the engineer Margit Olsen.\u201d") in result.output
     assert "The Kestrel Lighthouse (lighthouse.pdf, p. 1, chars" in result.output
-    assert "\u00bbIt was built in 1871" in result.output
+    assert "\u00bbThe Kestrel Lighthouse stands" in result.output
 
 
 def test_ask_not_found_says_so_and_marks_weak_matches(run, index_dir):

@@ -42,6 +42,12 @@ def test_answers_quote_the_sentence_that_answers(retriever, question, expected, 
     assert answer.quotes[0].source == source
 
 
+def test_a_quote_opening_with_a_pronoun_names_what_it_is_about(retriever):
+    quote = retriever.ask("Who built the lighthouse?").quotes[0]
+    assert "Margit Olsen" in quote.text
+    assert quote.text.startswith("The Kestrel Lighthouse"), "'It was built...' is quoted with the sentence it refers to"
+
+
 def test_pdf_quotes_cite_their_page(retriever):
     quote = retriever.ask("When was the lighthouse automated?").quotes[0]
     assert "1986" in quote.text and quote.page == 2
