@@ -70,7 +70,7 @@ index_dir_option = click.option(
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @click.option("--index-type", type=click.Choice(["auto", "flat", "ivf"]), default=None,
-              help="Vector search: exact (flat), approximate (ivf), or auto by size (exact below 50k vectors).  "
+              help="Vector search: exact (flat), approximate (ivf), or auto by size (exact below 20k vectors).  "
               "[default: the index's own setting, else $QA_INDEX_TYPE or auto]")
 @user_errors
 def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebuild: bool, as_json: bool,

@@ -49,7 +49,7 @@ def build_index(
 ) -> IndexReport:
     """Index the documents under ``paths`` into ``index_dir`` and report what was done.
 
-    ``index_type`` is ``auto`` (exact search up to 50k vectors, IVF above), ``flat`` or ``ivf``;
+    ``index_type`` is ``auto`` (exact search below 20k vectors, IVF above), ``flat`` or ``ivf``;
     an index keeps its setting until another is given.
 
     Example:
