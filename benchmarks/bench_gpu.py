@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import lzma
 import os
 import shutil
 import sys
@@ -27,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import machine, scifact_dir
+from common import machine, qa_texts, scifact_dir
 
 
 def main() -> None:
@@ -47,9 +46,7 @@ def main() -> None:
     import torch
 
     from qa import Retriever, build_index
-    from qa.chunk import split_passages
     from qa.embed import Embedder, encode_pipelined
-    from qa.ingest import SourceFile, load_document
 
     cuda = torch.cuda.is_available()
     device = "cuda" if cuda else "cpu"
@@ -66,13 +63,7 @@ def main() -> None:
     for doc_id, (title, text) in corpus.items():
         (docs / f"{doc_id}.txt").write_text(f"{title}\n\n{text}\n", encoding="utf-8")
 
-    # The texts qa embeds: its passages, and (what it really encodes) their distinct sentences.
-    passages, sentences = [], []
-    for path in sorted(docs.iterdir()):
-        document = load_document(SourceFile(path, path.name, str(docs)))
-        split = split_passages(document)
-        passages += [document.text[p.start : p.end] for p in split]
-        sentences += [document.text[s.start : s.end] for s in sorted({s for p in split for s in p.sentences}, key=lambda s: s.start)]
+    passages, sentences = qa_texts(docs)
     words = sum(len(p.split()) for p in passages) / len(passages)
     results["texts"] = {"documents": len(corpus), "passages": len(passages), "sentences": len(sentences),
                         "mean_passage_words": round(words, 1)}
@@ -205,45 +196,25 @@ def _instrument() -> dict[str, float]:
 
 
 def _scifact(limit: int | None):
-    folder = scifact_dir()
-    path = folder / "corpus.jsonl"
-    opener = (lambda: open(path, encoding="utf-8")) if path.exists() else (
-        lambda: lzma.open(folder / "corpus.jsonl.xz", "rt", encoding="utf-8"))
-    corpus = {}
-    with opener() as handle:
-        for line in handle:
-            row = json.loads(line)
-            corpus[row["_id"]] = (row["title"], row["text"])
-            if limit and len(corpus) >= limit:
-                break
-    queries = {}
-    for line in open(folder / "queries.jsonl", encoding="utf-8"):
-        row = json.loads(line)
-        queries[row["_id"]] = row["text"]
-    qrels: dict[str, dict[str, int]] = {}
-    for line in list(open(folder / "qrels" / "test.tsv", encoding="utf-8"))[1:]:
-        query, doc, score = line.split()
-        if doc in corpus:
-            qrels.setdefault(query, {})[doc] = int(score)
-    return corpus, {q: t for q, t in queries.items() if q in qrels}, qrels
+    """SciFact's corpus, judged queries and qrels, cut to the first ``limit`` abstracts."""
+    from qa.evaluate import load_beir
+
+    corpus, queries, qrels = load_beir(scifact_dir())
+    if limit:
+        corpus = dict(list(corpus.items())[:limit])
+        qrels = {q: kept for q, docs in qrels.items() if (kept := {d: g for d, g in docs.items() if d in corpus})}
+        queries = {q: text for q, text in queries.items() if q in qrels}
+    return corpus, queries, qrels
 
 
-def _ndcg(retriever, queries: dict[str, str], qrels: dict[str, dict[str, int]], k: int = 10) -> float:
-    """Mean nDCG@k (linear gain, as pytrec_eval), documents ranked by their best passage."""
-    import math
+def _ndcg(retriever, queries: dict[str, str], qrels: dict[str, dict[str, int]]) -> float:
+    """Mean nDCG@10 by pytrec_eval (``qa.evaluate.beir_metrics``), documents ranked by their best passage."""
+    from qa.evaluate import beir_metrics
 
-    total = 0.0
-    for query, text in queries.items():
-        ranked: list[str] = []
-        for hit in retriever.search(text, k=3 * k):
-            doc = hit.source.removesuffix(".txt")
-            if doc not in ranked:
-                ranked.append(doc)
-        gains = qrels[query]
-        dcg = sum(gains.get(doc, 0) / math.log2(i + 2) for i, doc in enumerate(ranked[:k]))
-        ideal = sum(g / math.log2(i + 2) for i, g in enumerate(sorted(gains.values(), reverse=True)[:k]))
-        total += dcg / ideal if ideal else 0.0
-    return round(total / max(len(queries), 1), 4)
+    run = {q: {source.removesuffix(".txt"): score for source, score in retriever.rank_documents(text, 10).items()}
+           for q, text in queries.items()}
+    per_query = beir_metrics(qrels, run)
+    return round(sum(m["ndcg@10"] for m in per_query.values()) / max(len(per_query), 1), 4)
 
 
 def _save(results: dict, out: str | None) -> None:

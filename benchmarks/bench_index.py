@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import WORK, machine, write_scifact_docs
+from common import WORK, machine, qa_texts, write_scifact_docs
 
 
 def main() -> None:
@@ -25,18 +25,10 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=150)
     args = parser.parse_args()
     from qa import build_index
-    from qa.chunk import split_passages
     from qa.embed import Embedder
-    from qa.ingest import SourceFile, load_document
 
     docs = write_scifact_docs(WORK / f"docs-scifact-{args.docs}", args.docs)
-    passages, sentences = [], []
-    for path in sorted(docs.iterdir()):
-        document = load_document(SourceFile(path, path.name, str(docs)))
-        split = split_passages(document)
-        passages += [document.text[p.start : p.end] for p in split]
-        sentences += [document.text[s.start : s.end] for s in sorted({s for p in split for s in p.sentences},
-                                                                       key=lambda s: s.start)]
+    passages, sentences = qa_texts(docs)
     embedder = Embedder()
     model = embedder.model
     print(machine(), f"dtype {next(model.parameters()).dtype}; {len(passages)} passages, {len(sentences)} sentences")

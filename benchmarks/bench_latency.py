@@ -47,7 +47,7 @@ def main() -> None:
 
 def build(folder: Path, copies: int) -> None:
     """Store ``copies`` varied copies of SciFact's real sentence embeddings as one index in ``folder``."""
-    from qa.chunk import split_passages
+    from qa.chunk import distinct_sentences, split_passages
     from qa.embed import DEFAULT_MODEL
     from qa.results import Document
     from qa.store import StoreWriter
@@ -59,7 +59,7 @@ def build(folder: Path, copies: int) -> None:
         text = f"{row['title']}\n\n{row['text']}\n"
         document = Document(f"{row['_id']}.txt", row["title"], text, f"{row['_id']}.txt", [], {})
         passages = split_passages(document)
-        split.append((document, passages, sorted({s for p in passages for s in p.sentences}, key=lambda s: s.start)))
+        split.append((document, passages, distinct_sentences(passages)))
     assert sum(len(s) for *_, s in split) == len(sentence_vectors), "vectors don't match this corpus"
     rng = np.random.default_rng(0)
     begin = time.perf_counter()

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -51,11 +49,19 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return float(np.percentile(values, 50)), float(np.percentile(values, 95))
 
 
-def timed(function: Callable[[], object]) -> tuple[float, object]:
-    """(seconds, result) of one call."""
-    started = time.perf_counter()
-    result = function()
-    return time.perf_counter() - started, result
+def qa_texts(docs: Path) -> tuple[list[str], list[str]]:
+    """The texts qa embeds for the .txt files in ``docs``: its passages, and (what it really
+    encodes) their distinct sentences."""
+    from qa.chunk import distinct_sentences, split_passages
+    from qa.ingest import SourceFile, load_document
+
+    passages, sentences = [], []
+    for path in sorted(docs.iterdir()):
+        document = load_document(SourceFile(path, path.name, str(docs)))
+        split = split_passages(document)
+        passages += [document.text[p.start : p.end] for p in split]
+        sentences += [document.text[s.start : s.end] for s in distinct_sentences(split)]
+    return passages, sentences
 
 
 def machine() -> str:

@@ -55,10 +55,10 @@ best balanced accuracy there: answered 0.972, refused 0.982); `qa eval --holdout
 the last 12, so the reported rates are measured on articles the threshold was not set on.
 """
 NOT_FOUND_THRESHOLDS = {"sentence-transformers/all-MiniLM-L6-v2": NOT_FOUND_THRESHOLD}
+"""Built-in calibrations per model; an index's manifest may hold its own (``qa.evaluate.save_calibration``)."""
 CONFIDENCE_SCALE = 2
 """Version of :func:`answer_confidence`'s formula, stored with a calibrated threshold: a threshold
 set for another formula (1 = the best quote's score alone) is ignored."""
-"""Built-in calibrations per model; an index's manifest may hold its own (``qa.evaluate.save_calibration``)."""
 SHORT_SENTENCE_WORDS = 6
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -226,9 +226,8 @@ def _candidates(ranked: Sequence[tuple[Hit, Sequence[ScoredSentence]]]) -> list[
     return candidates
 
 
-def _quote(candidate: Candidate, score: float, text: str, last: Candidate | None = None) -> Quote:
-    """Quote the candidate sentence (through ``last``), with the next one when it is too short to stand alone."""
-    last = last or candidate
+def _quote(candidate: Candidate, score: float, text: str, last: Candidate) -> Quote:
+    """Quote the candidate sentences through ``last``, with the next one when ``last`` is too short to stand alone."""
     start, end = candidate.sentence.start, last.sentence.end
     sentence = text[last.sentence.start : end]
     if last.following and (len(sentence.split()) < SHORT_SENTENCE_WORDS or sentence.endswith(":")):

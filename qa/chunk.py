@@ -155,6 +155,11 @@ def split_passages(document: Document, target_words: int = TARGET_WORDS, max_wor
     return passages
 
 
+def distinct_sentences(passages: list[Passage]) -> list[Span]:
+    """The sentences of ``passages`` in text order, each once (neighbouring passages share one)."""
+    return sorted({span for passage in passages for span in passage.sentences}, key=lambda span: span.start)
+
+
 def _page_ranges(document: Document) -> list[tuple[int, int]]:
     if not document.pages:
         return [(0, len(document.text))]

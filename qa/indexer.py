@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from qa.chunk import split_passages
+from qa.chunk import distinct_sentences, split_passages
 from qa.embed import Embedder, canonical_model_name, default_model
 from qa.errors import EmptyCorpus, IndexMismatch, UnsupportedDocument
 from qa.ingest import SourceFile, file_hash, find_files, load_document, shown_path
@@ -225,8 +225,7 @@ def _read_ahead(files: list[tuple[SourceFile, str]]) -> Iterator[tuple]:
                     ready.put((file, digest, err, None, None))
                     continue
                 passages = split_passages(document)
-                sentences = sorted({s for passage in passages for s in passage.sentences}, key=lambda s: s.start)
-                ready.put((file, digest, document, passages, sentences))
+                ready.put((file, digest, document, passages, distinct_sentences(passages)))
         except BaseException as err:  # handed to the consumer, which raises it
             ready.put(err)
         finally:

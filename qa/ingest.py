@@ -86,9 +86,10 @@ def find_files(paths: Iterable[str | os.PathLike]) -> tuple[list[SourceFile], li
             if _suffix(root) not in LOADERS:
                 skipped.append(Skipped(shown_path(root), f"unsupported file type {root.suffix or '(none)'}"))
             elif _readable(root, skipped):
-                found.append(SourceFile(root, _id(root.name), root_key))
+                found.append(SourceFile(root, shown_path(root.name), root_key))
             continue
-        found.extend(sorted((SourceFile(path, _id(path.relative_to(root).as_posix()), root_key)
+        # A name that is not valid UTF-8 still gets a printable id; the file is read by its real name.
+        found.extend(sorted((SourceFile(path, shown_path(path.relative_to(root).as_posix()), root_key)
                              for path in _walk(root, skipped) if _readable(path, skipped)),
                             key=lambda f: f.source))
     return found, skipped
@@ -97,11 +98,6 @@ def find_files(paths: Iterable[str | os.PathLike]) -> tuple[list[SourceFile], li
 def shown_path(path: str | os.PathLike) -> str:
     """A path as text that can be printed and stored: bytes that are not UTF-8 become U+FFFD."""
     return os.fsencode(path).decode("utf-8", errors="replace")
-
-
-def _id(relative: str) -> str:
-    # A name that is not valid UTF-8 still gets a printable id; the file is read by its real name.
-    return shown_path(relative)
 
 
 def size_limit(path: Path, max_text: int | None = None) -> int:
@@ -124,24 +120,28 @@ def read_timeout() -> float:
 def _readable(path: Path, skipped: list[Skipped]) -> bool:
     """Whether ``path`` is a regular file under its size limit; if not, why goes to ``skipped``."""
     try:
-        info = path.stat()
-    except OSError as err:  # a dangling link, a link loop, no permission on the folder
-        skipped.append(Skipped(shown_path(path), f"can't read file: {err.strerror}"))
-        return False
-    if not stat.S_ISREG(info.st_mode):
-        # A pipe would block the reader forever; a device could be endless.
-        skipped.append(Skipped(shown_path(path), "not a regular file (a pipe, device or socket)"))
-        return False
-    limit = size_limit(path)
-    if info.st_size > limit:
-        skipped.append(Skipped(shown_path(path), _too_large(f"{info.st_size / 2**20:.3g} MiB", limit, path)))
+        _checked_size(path)
+    except UnsupportedDocument as err:
+        skipped.append(Skipped(shown_path(path), str(err)))
         return False
     return True
 
 
-def _too_large(size: str, limit: int, path: Path) -> str:
-    setting = "" if _suffix(path) == ".pdf" else " ($QA_MAX_TEXT_MB)"
-    return f"file too large ({size}; the limit is {limit / 2**20:.3g} MiB{setting}); split it into smaller files"
+def _checked_size(path: Path, max_text: int | None = None) -> int:
+    """The size of ``path``; UnsupportedDocument if it is no regular file or over its size limit."""
+    try:
+        info = path.stat()
+    except OSError as err:  # a dangling link, a link loop, no permission on the folder
+        raise UnsupportedDocument(f"can't read file: {err.strerror}") from err
+    if not stat.S_ISREG(info.st_mode):
+        # A pipe would block the reader forever; a device could be endless.
+        raise UnsupportedDocument("not a regular file (a pipe, device or socket)")
+    limit = size_limit(path, max_text)
+    if info.st_size > limit:
+        setting = "" if _suffix(path) == ".pdf" else " ($QA_MAX_TEXT_MB)"
+        raise UnsupportedDocument(f"file too large ({info.st_size / 2**20:.3g} MiB; the limit is "
+                                  f"{limit / 2**20:.3g} MiB{setting}); split it into smaller files")
+    return info.st_size
 
 
 def _walk(root: Path, skipped: list[Skipped]) -> Iterator[Path]:
@@ -193,17 +193,8 @@ def read_document(file: SourceFile, *, max_text: int | None = None) -> Document:
     ``max_text`` (default max_text_bytes()) limits a text file's bytes and any document's characters.
     """
     max_text = max_text or max_text_bytes()
-    try:
-        info = file.path.stat()
-    except OSError as err:
-        raise UnsupportedDocument(f"can't read file: {err.strerror}") from err
-    if not stat.S_ISREG(info.st_mode):
-        raise UnsupportedDocument("not a regular file (a pipe, device or socket)")
-    if info.st_size == 0:
+    if _checked_size(file.path, max_text) == 0:
         raise UnsupportedDocument("empty file")
-    limit = size_limit(file.path, max_text)
-    if info.st_size > limit:
-        raise UnsupportedDocument(_too_large(f"{info.st_size / 2**20:.3g} MiB", limit, file.path))
     try:
         data = file.path.read_bytes()
     except OSError as err:

@@ -149,15 +149,15 @@ class Retriever:
         lexical = store.lexical
         depth = max(CANDIDATES, k)
         query = self._embedder.encode_question(question)
+        nearest = {pid for pid, _ in store.search("passages", query, depth)}
         candidates = set()
         if DENSE_WEIGHT:
-            candidates |= {pid for pid, _ in store.search("passages", query, depth)}
+            candidates |= nearest
             candidates |= store.passages_of_sentences(sid for sid, _ in store.search("sentences", query, depth))
         bm25 = lexical.scores(question)
         candidates |= {pid for pid, _ in lexical.top(bm25, depth if LEXICAL_WEIGHT else 0)}
-        stored = list(store.passages(candidates).values())
-        if not stored:  # nothing shares a word with the question: fall back to the nearest passages
-            stored = list(store.passages(pid for pid, _ in store.search("passages", query, depth)).values())
+        # Without candidates (BM25 alone, and no word in common), the nearest passages stand in.
+        stored = list(store.passages(candidates or nearest).values())
         lexical_score = lexical.scores_of(bm25, [p.id for p in stored])
         passage_similarity = store.similarities("passages", [p.id for p in stored], query)
         sentence_ids = [sid for p in stored for sid in p.sentence_ids]

@@ -144,10 +144,6 @@ class Store:
                 f"The index at {shown(index_dir)} has a damaged or missing BM25 file. {rebuild_hint(index_dir)}"
             ) from err
 
-    @property
-    def build(self) -> str:
-        return self.manifest["build"]
-
     def search(self, name: str, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(id, cosine) of the ``k`` nearest ``name`` vectors ("passages" or "sentences") to a unit query."""
         index = self.vectors[name]
@@ -182,15 +178,6 @@ class Store:
         )
         documents = self.manifest["documents"]  # titles from here: a join with the documents table costs more
         return {row[0]: _stored_passage((*row, documents[row[1]]["title"])) for row in rows}
-
-    def iter_passages(self) -> Iterator[StoredPassage]:
-        """Every stored passage in id order."""
-        rows = self._db.execute(
-            "SELECT p.id, p.source, p.start, p.end, p.page, p.sentences, d.title FROM passages p "
-            "JOIN documents d ON d.source = p.source ORDER BY p.id"
-        )
-        for row in rows:
-            yield _stored_passage(row)
 
     def _document_text(self, source: str) -> str:
         row = self._db.execute("SELECT text FROM documents WHERE source = ?", (source,)).fetchone()
