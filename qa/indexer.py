@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from qa.chunk import distinct_sentences, split_passages
+from qa.chunk import PASSAGE_RULES, distinct_sentences, split_passages
 from qa.embed import Embedder, canonical_model_name, default_model
 from qa.errors import EmptyCorpus, IndexMismatch, UnsupportedDocument
 from qa.ingest import SourceFile, file_hash, find_files, load_document, shown_path
@@ -152,7 +152,8 @@ class _Plan:
             except OSError as err:
                 skipped.append(Skipped(shown_path(file.path), f"can't read file: {err.strerror}"))
                 continue
-            if record and record.get("hash") == digest:
+            # A document split under older passage rules is read again, even when unchanged.
+            if record and record.get("hash") == digest and record.get("passage_rules", 1) == PASSAGE_RULES:
                 self.unchanged.append(file.source)
             else:
                 self.to_load.append((file, digest))
@@ -188,7 +189,8 @@ def _add_files(writer: StoreWriter, embedder: Embedder, plan: _Plan, report: Ind
             continue
         # A document keeps the root it was first indexed under, so that folder's runs can remove it.
         root = plan.known.get(file.source, {}).get("root") or file.root
-        record = {"hash": digest, "root": root, "path": document.path, "title": document.title}
+        record = {"hash": digest, "root": root, "path": document.path, "title": document.title,
+                  "passage_rules": PASSAGE_RULES}
         pending.append((document, record, passages, sentences))
         pending_sentences += len(sentences)
         if file.source in plan.known:

@@ -12,6 +12,7 @@ from qa.answer import (
     NOT_FOUND_THRESHOLDS,
     answer_confidence,
     choose_quotes,
+    quote_passage,
 )
 from qa.embed import Embedder, canonical_model_name
 from qa.errors import IndexMismatch
@@ -119,13 +120,13 @@ class Retriever:
         ranked, store = self._rank(question, k)
         quotes = choose_quotes(question, ranked, store.document_text)
         hits = [hit for hit, _ in ranked]
-        confidence = answer_confidence(quotes, ranked)
+        confidence = answer_confidence(question, quotes, ranked)
         if confidence < self.not_found_threshold:
             return Answer(question, False, [], hits, confidence)
         if QUOTE_PASSAGE_FIRST:
             # The passage that holds the best quote is the one the answer comes from: show it first.
-            first = quotes[0]
-            hits.sort(key=lambda h: not (h.source == first.source and h.start <= first.start and first.end <= h.end))
+            first = quote_passage(quotes[0], hits)
+            hits.sort(key=lambda h: h is not first)
         return Answer(question, True, quotes, hits, confidence)
 
     def document_text(self, source: str) -> str:

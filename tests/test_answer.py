@@ -6,10 +6,12 @@ import pytest
 from qa import Retriever
 from qa.answer import (
     NOT_FOUND_THRESHOLDS,
+    WEIGHT_PHRASES,
     Candidate,
     answer_confidence,
     choose_quotes,
     expected_answer,
+    phrase_overlap,
     sentence_features,
 )
 from qa.evaluate import save_calibration
@@ -61,13 +63,28 @@ def test_a_sentence_opening_with_a_pronoun_is_quoted_with_the_one_before():
 
 
 def test_confidence_averages_the_best_quote_with_the_best_sentence_cosine():
+    question = "Who built the lighthouse?"  # one pair of terms, (built, lighthouse), not side by side in TEXT
     candidates = ranked([0.2, 0.9, 0.3])
-    quotes = choose_quotes("Who built the lighthouse?", candidates, lambda _: TEXT)
-    assert quotes[0].score < answer_confidence(quotes, candidates) < 0.9, "between quote score and best cosine"
+    quotes = choose_quotes(question, candidates, lambda _: TEXT)
+    dense = (quotes[0].score + 0.9) / 2
+    assert answer_confidence(question, quotes, candidates) == pytest.approx(dense / (1 + WEIGHT_PHRASES))
     weaker = ranked([0.2, 0.5, 0.3])
-    assert answer_confidence(choose_quotes("Who built the lighthouse?", weaker, lambda _: TEXT), weaker) < (
-        answer_confidence(quotes, candidates))
-    assert answer_confidence([], candidates) == 0.0
+    assert answer_confidence(question, choose_quotes(question, weaker, lambda _: TEXT), weaker) < (
+        answer_confidence(question, quotes, candidates))
+    assert answer_confidence(question, [], candidates) == 0.0
+
+
+def test_phrases_of_the_question_found_in_the_quoted_passage_raise_confidence():
+    assert phrase_overlap("Who built the Kestrel Lighthouse?", TEXT) == 0.5  # "Kestrel Lighthouse", not "built Kestrel"
+    assert phrase_overlap("Which engineer built it in 1871?", TEXT) == 0.5  # "built (in) 1871"
+    assert phrase_overlap("Lighthouse?", TEXT) is None
+    candidates = ranked([0.2, 0.9, 0.3])
+    quotes = choose_quotes("Who built the Kestrel Lighthouse?", candidates, lambda _: TEXT)
+    with_phrase = answer_confidence("Who built the Kestrel Lighthouse?", quotes, candidates)
+    without = answer_confidence("Lighthouse Kestrel builder?", quotes, candidates)
+    assert with_phrase - without == pytest.approx(WEIGHT_PHRASES * 0.5 / (1 + WEIGHT_PHRASES))
+    one_word = answer_confidence("Lighthouse?", quotes, candidates)
+    assert one_word == pytest.approx((quotes[0].score + 0.9) / 2), "no phrases to look for: the dense evidence alone"
 
 
 def test_scores_rise_with_similarity_and_shared_words():

@@ -1,7 +1,16 @@
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.chunk import MAX_WORDS, split_passages, split_sentences, word_count
+from qa.chunk import (
+    MAX_WORDS,
+    MIN_PARAGRAPH_WORDS,
+    TARGET_WORDS,
+    split_passages,
+    split_sentences,
+    word_count,
+)
 from qa.results import Document, PageSpan
 
 
@@ -47,6 +56,38 @@ def test_passages_group_sentences_with_one_sentence_overlap():
     for before, after in zip(passages, passages[1:]):
         assert before.sentences[-1] == after.sentences[0]
     assert all(word_count(text, p.start, p.end) <= MAX_WORDS for p in passages)
+
+
+def paragraph(topic: str, sentences: int) -> str:
+    """A paragraph of ``sentences`` ten-word sentences about ``topic``."""
+    return " ".join(f"The {topic} report, part {i}, lists its findings in plain words." for i in range(sentences))
+
+
+def passage_texts(text: str) -> list[str]:
+    return [text[p.start : p.end] for p in split_passages(Document("d", "t", text, "/d"))]
+
+
+def test_each_paragraph_of_ordinary_length_is_one_passage():
+    paragraphs = [paragraph("river", 9), paragraph("harbour", 17), paragraph("bridge", 11)]  # 90, 170, 110 words
+    assert passage_texts("\n\n".join(paragraphs)) == paragraphs
+
+
+def test_short_paragraphs_join_the_next_one():
+    heading, body = "Findings of the survey", paragraph("survey", 10)
+    assert passage_texts(f"{heading}\n\n{body}") == [f"{heading}\n\n{body}"]
+    assert word_count(heading, 0, len(heading)) < MIN_PARAGRAPH_WORDS
+
+
+def test_long_paragraphs_are_cut_inside_and_the_next_paragraph_starts_afresh():
+    long, short = paragraph("canal", 40), paragraph("tunnel", 9)
+    text = f"{long}\n\n{short}"
+    passages = split_passages(Document("d", "t", text, "/d"))
+    inside = [p for p in passages if p.end <= len(long)]
+    assert [text[p.start : p.end] for p in passages[len(inside) :]] == [short]
+    assert len(inside) >= 3
+    for before, after in itertools.pairwise(inside):
+        assert before.sentences[-1] == after.sentences[0]
+    assert all(TARGET_WORDS <= word_count(text, p.start, p.end) <= MAX_WORDS for p in inside[:-1])
 
 
 def test_passages_never_span_two_pdf_pages():

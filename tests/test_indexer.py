@@ -4,6 +4,7 @@ import shutil
 import pytest
 
 from qa import Embedder, EmptyCorpus, IndexCorrupt, IndexMismatch, IndexNotFound, Retriever, build_index
+from qa.chunk import PASSAGE_RULES
 from qa.store import MANIFEST
 
 
@@ -116,3 +117,20 @@ def test_index_from_another_format_version_is_refused(tmp_path, index_dir):
     (old / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(IndexMismatch, match="format 0"):
         Retriever.load(old)
+
+
+def test_documents_split_under_older_passage_rules_are_split_again(tmp_path, corpus_dir, embedder):
+    docs = tmp_path / "docs"
+    shutil.copytree(corpus_dir, docs)
+    index = tmp_path / "idx"
+    build_index([docs], index, embedder=embedder, progress=False)
+    manifest = json.loads((index / MANIFEST).read_text())
+    del manifest["documents"]["tides.txt"]["passage_rules"]  # as written before paragraph-aware passages
+    (index / MANIFEST).write_text(json.dumps(manifest))
+
+    report = build_index([docs], index, embedder=embedder, progress=False)
+    assert (report.updated, report.unchanged) == (1, 4)
+    records = json.loads((index / MANIFEST).read_text())["documents"]
+    assert {r["passage_rules"] for r in records.values()} == {PASSAGE_RULES}
+    report = build_index([docs], index, embedder=embedder, progress=False)
+    assert (report.updated, report.unchanged) == (0, 5)
