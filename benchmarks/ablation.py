@@ -22,8 +22,10 @@ from qa.evaluate import DEFAULT_WORK_DIR, evaluate_beir, evaluate_squad
 
 MARGIN_BEFORE = {(answer, "NEIGHBOUR_MARGIN"): 0.12}
 """The neighbour margin before it was widened."""
-NO_PHRASES = {(answer, "WEIGHT_PHRASES"): 0.0}
-"""The confidence without the question's phrases."""
+NO_NUMBERS = {(answer, "WEIGHT_MISSING_NUMBERS"): 0.0}
+"""The confidence without the question's numbers."""
+NO_PHRASES = {(answer, "WEIGHT_PHRASES"): 0.0, **NO_NUMBERS}
+"""The confidence without the question's phrases (or numbers)."""
 LATER = {(answer, "QUOTE_ANTECEDENT"): False, (answer, "WEIGHT_BEST_SIMILARITY"): 0.0, **MARGIN_BEFORE, **NO_PHRASES}
 """The ideas added after the threshold was first calibrated, switched off."""
 QUOTE_SCORE_THRESHOLD = {(retriever, "NOT_FOUND_THRESHOLDS"): {DEFAULT_MODEL: 0.37}}
@@ -47,7 +49,8 @@ CONFIGS: dict[str, dict[tuple[object, str], object]] = {
                                                       **MARGIN_BEFORE, **NO_PHRASES},
     "+ confidence takes in the best cosine": {**DENSE_CONFIDENCE, **MARGIN_BEFORE},
     "+ neighbour margin 0.12 -> 0.15": {**DENSE_CONFIDENCE},
-    "+ phrases in the confidence (final)": {},
+    "+ phrases in the confidence": {**NO_NUMBERS},
+    "+ numbers the passage lacks (final)": {},
 }
 
 

@@ -94,8 +94,9 @@ class Answer:
     ``answered`` is False when the documents do not answer; ``quotes`` is then empty and
     ``hits`` holds the closest passages, which are weak matches, not answers. ``confidence``
     (``qa.answer.answer_confidence``: the best quote's score averaged with the best sentence
-    cosine and the share of the question's phrases in the quote's passage) is what the index's
-    not-found threshold is compared with.
+    cosine and the share of the question's phrases in the quote's passage, less a little for each
+    of the question's numbers that passage lacks) is what the index's not-found threshold is
+    compared with.
     """
 
     question: str

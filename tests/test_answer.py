@@ -6,11 +6,13 @@ import pytest
 from qa import Retriever
 from qa.answer import (
     NOT_FOUND_THRESHOLDS,
+    WEIGHT_MISSING_NUMBERS,
     WEIGHT_PHRASES,
     Candidate,
     answer_confidence,
     choose_quotes,
     expected_answer,
+    missing_numbers,
     phrase_overlap,
     sentence_features,
 )
@@ -85,6 +87,19 @@ def test_phrases_of_the_question_found_in_the_quoted_passage_raise_confidence():
     assert with_phrase - without == pytest.approx(WEIGHT_PHRASES * 0.5 / (1 + WEIGHT_PHRASES))
     one_word = answer_confidence("Lighthouse?", quotes, candidates)
     assert one_word == pytest.approx((quotes[0].score + 0.9) / 2), "no phrases to look for: the dense evidence alone"
+
+
+def test_numbers_of_the_question_missing_from_the_quoted_passage_lower_confidence():
+    assert missing_numbers("What happened in 1871?", TEXT) == 0.0
+    assert missing_numbers("What happened in 1872?", TEXT) == 1.0
+    assert missing_numbers("Was it built in 1,871 or in 1880?", TEXT) == 0.5
+    assert missing_numbers("Can the lamp be seen 2 miles away?", TEXT) == 1.0, "a number, not digits inside 22"
+    assert missing_numbers("Who built it?", TEXT) == 0.0
+    candidates = ranked([0.2, 0.9, 0.3])
+    quotes = choose_quotes("Who built the lighthouse in 1871?", candidates, lambda _: TEXT)
+    held = answer_confidence("Who built the lighthouse in 1871?", quotes, candidates)
+    lacking = answer_confidence("Who built the lighthouse in 1872?", quotes, candidates)
+    assert held - lacking == pytest.approx(WEIGHT_MISSING_NUMBERS)
 
 
 def test_scores_rise_with_similarity_and_shared_words():
