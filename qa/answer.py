@@ -8,9 +8,9 @@ not. A neighbouring sentence that scores nearly as well is quoted with it, and a
 opens with a pronoun is quoted with the one before, which names what it is about. The answer is
 "not found" when the confidence (the best quote's score averaged with the best cosine of any
 candidate sentence and with the share of the question's phrases found in the quote's passage,
-less a little for each number of the question that passage lacks) falls below a threshold. The weights and the not-found threshold were set by
-measurement on held-out data: see ``benchmarks/calibrate.py``, ``benchmarks/ablation.py`` and
-the README's "Quality" section.
+less a little for each number of the question that passage lacks) falls below a threshold. The
+weights and the not-found threshold were set by measurement on held-out data: see
+``benchmarks/calibrate.py``, ``benchmarks/ablation.py`` and the README's "Quality" section.
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ WEIGHT_BEST_SIMILARITY = 1.0
 """Weight of the best candidate sentence's cosine beside the best quote's score in the confidence
 (0 = the quote's score alone). The dense evidence alone separates questions the documents answer
 from others better than the quote's mix of features does (xquad-dev, first 12 articles held out,
-balanced accuracy 0.968 -> 0.977 at weight 0.75 to 1; a weight of 2 reaches 0.983 there, but the
-differences are two or three questions); 1 weighs the two equally."""
+with the fixed-window passages of the time: balanced accuracy 0.968 -> 0.977 at weight 0.75 to
+1; a weight of 2 reaches 0.983 there, but the differences are two or three questions); 1 weighs
+the two equally."""
 WEIGHT_PHRASES = 0.3
 """Weight of :func:`phrase_overlap` between the question and the passage of the best quote in the
 confidence (0 = left out). Questions asked of a text repeat its phrases, not only its words, so
