@@ -4,7 +4,7 @@ In one run, on the first N text files (by name) of a folder (default: the SciFac
 in .bench/docs-scifact, written there if missing):
 
 - qa: ``build_index`` of those files into a temporary folder (read, split into sentences and
-  ~120-word passages, embed the sentences, store FAISS + SQLite + BM25, write to disk);
+  passages that follow the paragraphs, embed the sentences, store FAISS + SQLite + BM25, write to disk);
 - txtai: ``Embeddings(path=<the bundled model folder>, content=True)`` with its other defaults
   (vector method, pooling, batch sizes, ANN backend), indexing one entry per file (its whole
   text, read inside the timing), then ``save`` to a temporary folder;
@@ -144,7 +144,7 @@ def main() -> None:
               f"{txtai_threads}; model folder {model_path}")
         print(f"{len(files)} documents from {args.docs} ({words:,} words); {len(questions)} questions")
         print(f"qa:    precision {next(embedder.model.parameters()).dtype}, max tokens "
-              f"{embedder.model.max_seq_length}, batch 64; per document: sentences + ~120-word passages, "
+              f"{embedder.model.max_seq_length}, batch 64; per document: sentences + paragraph passages, "
               f"sentence vectors, SQLite, BM25: {report.passages:,} passages, {manifest['sentences']:,} "
               f"sentence vectors ({json.dumps(manifest['vector_indexes'])}), {folder_size(qa_dir) / 1e6:.1f} MB")
         backend = txtai.config.get("backend", "faiss")
