@@ -196,7 +196,7 @@ def answer_confidence(question: str, quotes: Sequence[Quote],
 
 def quote_passage(quote: Quote, hits: Sequence[Hit]) -> Hit | None:
     """The first of ``hits`` that holds all of ``quote``."""
-    return next((h for h in hits if h.source == quote.source and h.start <= quote.start and quote.end <= h.end), None)
+    return next((hit for hit in hits if hit.holds(quote)), None)
 
 
 def phrase_overlap(question: str, text: str) -> float | None:

@@ -23,7 +23,7 @@ def user_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except (QAError, ValueError) as err:
+        except QAError as err:
             raise click.ClickException(str(err)) from None
         except KeyboardInterrupt:
             raise click.ClickException("Interrupted; the index was left as it was before this run.") from None
@@ -215,8 +215,7 @@ def format_answer(answer) -> str:
         for number, quote in enumerate(answer.quotes, start=1):
             lines.append(f"[{number}] \u201c{quote.text}\u201d")
             lines.append(f"    \u2014 {_citation(quote)}")
-            context = next((h for h in answer.hits if h.source == quote.source
-                            and h.start <= quote.start and quote.end <= h.end), None)
+            context = answer.passage_of(quote)
             if context:
                 marked = (context.text[: quote.start - context.start] + "\u00bb" + quote.text + "\u00ab"
                           + context.text[quote.end - context.start:])

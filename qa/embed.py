@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from qa.errors import ModelUnavailable
+from qa.errors import InvalidInput, ModelUnavailable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,7 +53,7 @@ class Embedder:
 
     def __init__(self, model: str | None = None, *, device: str | None = None, precision: str | None = None) -> None:
         if precision not in (None, *PRECISIONS):
-            raise ValueError(f"Unknown precision '{precision}': use one of {', '.join(PRECISIONS)}.")
+            raise InvalidInput(f"Unknown precision '{precision}': use one of {', '.join(PRECISIONS)}.")
         self.name = canonical_model_name(model or default_model())
         self._device = device
         self._precision = precision

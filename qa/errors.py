@@ -5,6 +5,10 @@ class QAError(Exception):
     """Base class: a problem the user can fix; the CLI prints it as one line."""
 
 
+class InvalidInput(QAError, ValueError):
+    """An argument is out of range or malformed (an empty question, an unknown option value)."""
+
+
 class IndexNotFound(QAError):
     """No index exists in the folder given."""
 

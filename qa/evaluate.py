@@ -26,6 +26,7 @@ from pathlib import Path
 
 from qa.answer import CONFIDENCE_SCALE
 from qa.embed import Embedder, canonical_model_name, default_model
+from qa.errors import InvalidInput
 from qa.indexer import build_index
 from qa.retriever import Retriever
 
@@ -125,13 +126,13 @@ class BeirReport(_Report):
 
 
 def dataset_format(path: str | os.PathLike) -> str:
-    """"beir" or "squad"; raises ValueError for anything else."""
+    """"beir" or "squad"; raises InvalidInput for anything else."""
     path = Path(path)
     if path.is_dir() and (path / "corpus.jsonl").is_file():
         return "beir"
     if path.is_file() and path.suffix == ".json":
         return "squad"
-    raise ValueError(
+    raise InvalidInput(
         f"{path} is not a dataset: give a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv) "
         "or a SQuAD-format .json file."
     )
@@ -146,10 +147,10 @@ def evaluate(dataset: str | os.PathLike, *, index_dir: str | os.PathLike | None 
         >>> evaluate("../shared/eval/scifact").ndcg_at_10
     """
     if holdout < 0:
-        raise ValueError(f"--holdout must be 0 or more, not {holdout}.")
+        raise InvalidInput(f"--holdout must be 0 or more, not {holdout}.")
     if dataset_format(dataset) == "beir":
         if holdout:
-            raise ValueError("--holdout applies to SQuAD-format datasets only.")
+            raise InvalidInput("--holdout applies to SQuAD-format datasets only.")
         return evaluate_beir(dataset, index_dir=index_dir, model=model, progress=progress, embedder=embedder,
                              work_dir=work_dir)
     return evaluate_squad(dataset, index_dir=index_dir, holdout=holdout, model=model, progress=progress,
@@ -302,7 +303,7 @@ def prepare_squad_index(path: str | os.PathLike, index_dir: str | os.PathLike | 
     """Write the indexed articles as text files and index them (cached); returns (index, articles, seconds)."""
     articles = load_squad(path)
     if holdout >= len(articles):
-        raise ValueError(f"--holdout {holdout} would leave none of the {len(articles)} articles in the index.")
+        raise InvalidInput(f"--holdout {holdout} would leave none of the {len(articles)} articles in the index.")
     indexed = list(articles)[: len(articles) - holdout]
     base = _cache_dir(work_dir, Path(path), [Path(path)], embedder.name if embedder else model, f"-holdout{holdout}")
     docs = base / "docs"
@@ -374,7 +375,7 @@ def save_calibration(index_dir: str | os.PathLike, threshold: float, *, model: s
     from qa.store import MANIFEST, read_manifest, write_json_atomically, write_lock
 
     if not 0.0 <= threshold <= 1.0:
-        raise ValueError(f"A not-found threshold is between 0 and 1, not {threshold}.")
+        raise InvalidInput(f"A not-found threshold is between 0 and 1, not {threshold}.")
     with write_lock(index_dir):
         manifest = read_manifest(index_dir)
         manifest["not_found"] = {"model": canonical_model_name(model), "threshold": threshold,

@@ -73,6 +73,10 @@ class Hit:
     end: int
     score: float
 
+    def holds(self, quote: Quote) -> bool:
+        """Whether all of ``quote`` lies inside this passage."""
+        return self.source == quote.source and self.start <= quote.start and quote.end <= self.end
+
 
 @dataclass(frozen=True)
 class Quote:
@@ -104,6 +108,10 @@ class Answer:
     quotes: list[Quote]
     hits: list[Hit]
     confidence: float = 0.0
+
+    def passage_of(self, quote: Quote) -> Hit | None:
+        """The first of ``hits`` that holds all of ``quote`` (the passage to read it in)."""
+        return next((hit for hit in self.hits if hit.holds(quote)), None)
 
     def to_json(self) -> dict:
         """The ``qa ask --json`` shape: question, answered, quotes, passages."""

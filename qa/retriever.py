@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -15,12 +16,14 @@ from qa.answer import (
     quote_passage,
 )
 from qa.embed import Embedder, canonical_model_name
-from qa.errors import IndexMismatch
+from qa.errors import IndexMismatch, InvalidInput
 from qa.indexer import default_index_dir
 from qa.results import Answer, DocumentInfo, Hit, ScoredSentence
 from qa.store import MANIFEST, Store, StoredPassage, shown
 
 DEFAULT_K = 5
+MAX_QUESTION_CHARS = 2_000
+"""Longer questions are refused: a question is a sentence or two, and a huge one would hold the model."""
 CANDIDATES = 50
 """Passages and sentences fetched from each vector index before re-scoring."""
 WEIGHT_PASSAGE_SIMILARITY = 0.3
@@ -31,6 +34,8 @@ QUOTE_PASSAGE_FIRST = True
 """``ask`` lists the passage holding the best quote first (sentence-level evidence re-ranks passages)."""
 DENSE_WEIGHT = 1.0
 """Weight of the dense score (0 = BM25 only, for measuring)."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class Retriever:
@@ -185,11 +190,19 @@ def _hit(store: Store, stored: StoredPassage, score: float) -> Hit:
 
 
 def _checked(question: str, k: int) -> str:
-    if not isinstance(question, str) or not question.strip():
-        raise ValueError("The question is empty: ask something about your documents.")
-    if k < 1:
-        raise ValueError(f"k must be at least 1, not {k}.")
-    return question.strip()
+    """The question as searched: lone surrogates (undecodable bytes) as U+FFFD, control
+    characters as spaces; InvalidInput for an empty or overlong question or a bad ``k``."""
+    if not isinstance(question, str):
+        raise InvalidInput(f"The question must be text, not {type(question).__name__}.")
+    question = _UNPRINTABLE.sub(" ", _SURROGATE.sub("\ufffd", question)).strip()
+    if not question:
+        raise InvalidInput("The question is empty: ask something about your documents.")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InvalidInput(f"The question is {len(question):,} characters long; ask in at most "
+                           f"{MAX_QUESTION_CHARS:,}.")
+    if not isinstance(k, int) or k < 1:
+        raise InvalidInput(f"k must be a whole number of at least 1, not {k!r}.")
+    return question
 
 
 def _stamp(index_dir: Path) -> tuple[int, int] | None:

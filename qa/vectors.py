@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.errors import InvalidInput
+
 INDEX_TYPES = ("auto", "flat", "ivf")
 """``auto`` picks by size; ``flat`` is always exact; ``ivf`` is always approximate (IVF, 8-bit)."""
 DEFAULT_INDEX_TYPE = "auto"
@@ -37,9 +39,9 @@ def default_index_type() -> str:
 
 
 def check_index_type(index_type: str) -> str:
-    """``index_type`` if it is one of :data:`INDEX_TYPES`, else ValueError."""
+    """``index_type`` if it is one of :data:`INDEX_TYPES`, else InvalidInput."""
     if index_type not in INDEX_TYPES:
-        raise ValueError(f"Unknown index type '{index_type}': use one of {', '.join(INDEX_TYPES)}.")
+        raise InvalidInput(f"Unknown index type '{index_type}': use one of {', '.join(INDEX_TYPES)}.")
     return index_type
 
 

@@ -96,3 +96,16 @@ def test_every_command_has_help(run):
         help_text = run(name, "--help")
         assert help_text.exit_code == 0
         assert "Example:" in help_text.output and len(help_text.output.splitlines()) > 5
+
+
+def test_ask_with_undecodable_bytes_in_the_question_answers(index_dir):
+    import os
+    import subprocess
+    import sys
+
+    question = b"\xff\xfe When was the Kestrel Lighthouse built?"
+    result = subprocess.run([os.fsencode(sys.executable), b"-m", b"qa", b"ask", b"--index-dir",
+                             os.fsencode(index_dir), b"--json", question], capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    answer = json.loads(result.stdout)
+    assert answer["answered"] and "1871" in answer["quotes"][0]["text"]

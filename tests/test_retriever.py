@@ -1,6 +1,6 @@
 import pytest
 
-from qa import IndexMismatch, Retriever
+from qa import IndexMismatch, InvalidInput, Retriever
 
 QUESTIONS = [
     "Which administration is sending cluster munitions to Ukraine?",
@@ -81,11 +81,22 @@ def test_search_returns_k_hits_best_first(retriever):
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
-def test_bad_arguments_raise_value_errors(retriever):
-    with pytest.raises(ValueError, match="empty"):
+def test_bad_arguments_raise_invalid_input(retriever):
+    with pytest.raises(InvalidInput, match="empty"):
         retriever.ask("   ")
-    with pytest.raises(ValueError, match="k must be"):
+    with pytest.raises(InvalidInput, match="k must be"):
         retriever.search("bees", k=0)
+    with pytest.raises(InvalidInput, match="at most 2,000"):
+        retriever.ask("How tall is the lighthouse? " * 100)
+    with pytest.raises(InvalidInput, match="must be text"):
+        retriever.ask(None)
+
+
+def test_undecodable_bytes_and_control_characters_in_a_question_are_answered(retriever):
+    # What argv or a JSON body carries for bytes that are not UTF-8: lone surrogates.
+    answer = retriever.ask("\udcff\udcfe When was the Kestrel \x1b[2J Lighthouse built? \ud800")
+    assert answer.answered and "1871" in answer.quotes[0].text
+    assert answer.question.startswith("\ufffd\ufffd When was the Kestrel") and "\x1b" not in answer.question
 
 
 def test_loading_with_another_model_is_refused(index_dir):

@@ -101,7 +101,7 @@ def respond(
     interpretation = interpret(question, turns[-1].interpretation if turns else None)
     try:
         answer = retriever.ask(interpretation.query, k)
-    except (QAError, ValueError) as err:
+    except QAError as err:
         raise _user_error(err) from err
     searched = interpretation.query if interpretation.is_followup else None
     history = [
@@ -253,7 +253,7 @@ def build_app(
             first), with the same JSON as `qa ask --json`."""
             try:
                 return ask(retriever, question, history)
-            except (QAError, ValueError) as err:
+            except QAError as err:
                 raise _user_error(err) from err
 
         gr.api(ask_api, api_name="ask", **model)

@@ -100,14 +100,7 @@ def cited_passages(answer: Answer) -> list[tuple[Hit | Quote, list[tuple[int, Qu
     """
     groups: dict[int, tuple[Hit | Quote, list[tuple[int, Quote]]]] = {}
     for number, quote in enumerate(answer.quotes, 1):
-        passage: Hit | Quote = next(
-            (
-                h
-                for h in answer.hits
-                if h.source == quote.source and h.start <= quote.start and quote.end <= h.end
-            ),
-            quote,
-        )
+        passage: Hit | Quote = answer.passage_of(quote) or quote
         groups.setdefault(id(passage), (passage, []))[1].append((number, quote))
     return list(groups.values())
 
