@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from qa import answer, retriever
-from qa.embed import DEFAULT_MODEL, Embedder
+from qa.config import DEFAULT_MODEL
+from qa.embed import Embedder
 from qa.evaluate import DEFAULT_WORK_DIR, evaluate_beir, evaluate_squad
 
 MARGIN_BEFORE = {(answer, "NEIGHBOUR_MARGIN"): 0.12}

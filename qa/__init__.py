@@ -8,7 +8,8 @@ Example:
 
 from typing import TYPE_CHECKING
 
-from qa.embed import DEFAULT_MODEL, Embedder
+from qa.config import DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, DEFAULT_MODEL, VERSION
+from qa.embed import Embedder
 from qa.errors import (
     EmptyCorpus,
     IndexCorrupt,
@@ -24,12 +25,11 @@ from qa.errors import (
 from qa.results import Answer, DocumentInfo, Hit, IndexReport, Quote, Skipped
 
 if TYPE_CHECKING:
-    from qa.indexer import DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, build_index
+    from qa.indexer import build_index
     from qa.retriever import DEFAULT_K, Retriever
 
 # numpy, FAISS and the indexing code load on first use, so `qa --help` starts in a blink.
-_LAZY = {"DEFAULT_DOCS_DIR": "qa.indexer", "DEFAULT_INDEX_DIR": "qa.indexer", "build_index": "qa.indexer",
-         "DEFAULT_K": "qa.retriever", "Retriever": "qa.retriever"}
+_LAZY = {"build_index": "qa.indexer", "DEFAULT_K": "qa.retriever", "Retriever": "qa.retriever"}
 
 
 def __getattr__(name: str):
@@ -42,7 +42,7 @@ def __getattr__(name: str):
     return value
 
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 __all__ = [
     "Answer",

@@ -88,8 +88,8 @@ def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebu
     from dataclasses import asdict
 
     from qa import DEFAULT_DOCS_DIR, build_index
-    from qa.indexer import default_index_dir
-    from qa.store import shown
+    from qa.config import default_index_dir
+    from qa.manifest import shown
 
     index_dir = index_dir or default_index_dir()
     report = build_index(list(paths) or [DEFAULT_DOCS_DIR], index_dir, model=model, rebuild=rebuild,

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from qa.answer import CONFIDENCE_SCALE
-from qa.embed import Embedder, canonical_model_name, default_model
+from qa.config import default_model
+from qa.embed import Embedder, canonical_model_name
 from qa.errors import InvalidInput
 from qa.indexer import build_index
 from qa.retriever import Retriever
@@ -368,16 +369,8 @@ def summarise(outcomes: list[Outcome], elapsed: float) -> SquadReport:
 
 
 def save_calibration(index_dir: str | os.PathLike, threshold: float, *, model: str, note: str = "") -> None:
-    """Store a not-found threshold in the index's manifest, with the model it was calibrated for.
+    """Store a not-found threshold for this confidence formula in the index's manifest (see
+    ``qa.manifest.save_calibration``)."""
+    from qa.manifest import save_calibration as save
 
-    ``Retriever`` uses it only while the index is built with that model; later builds keep it.
-    """
-    from qa.store import MANIFEST, read_manifest, write_json_atomically, write_lock
-
-    if not 0.0 <= threshold <= 1.0:
-        raise InvalidInput(f"A not-found threshold is between 0 and 1, not {threshold}.")
-    with write_lock(index_dir):
-        manifest = read_manifest(index_dir)
-        manifest["not_found"] = {"model": canonical_model_name(model), "threshold": threshold,
-                                 "scale": CONFIDENCE_SCALE, "calibration": note}
-        write_json_atomically(Path(index_dir, MANIFEST), manifest)
+    save(index_dir, threshold, model=canonical_model_name(model), scale=CONFIDENCE_SCALE, note=note)

@@ -15,11 +15,12 @@ from qa.answer import (
     choose_quotes,
     quote_passage,
 )
+from qa.config import default_index_dir
 from qa.embed import Embedder, canonical_model_name
-from qa.errors import IndexMismatch, InvalidInput
-from qa.indexer import default_index_dir
+from qa.errors import InvalidInput
+from qa.manifest import MANIFEST, model_mismatch
 from qa.results import Answer, DocumentInfo, Hit, ScoredSentence
-from qa.store import MANIFEST, Store, StoredPassage, shown
+from qa.store import Store, StoredPassage
 
 DEFAULT_K = 5
 MAX_QUESTION_CHARS = 2_000
@@ -61,13 +62,10 @@ class Retriever:
         The model is the one the index was built with; passing another one raises IndexMismatch.
         """
         store = Store(index_dir or default_index_dir())
-        built_with = store.manifest["model"]
+        built_with = store.manifest.model
         asked = embedder.name if embedder else canonical_model_name(model) if model else built_with
         if asked != built_with:
-            raise IndexMismatch(
-                f"The index at {shown(store.index_dir)} was built with model '{built_with}', not '{asked}'. "
-                f"Load it without a model, or rebuild it with `qa index --rebuild --model {asked}`."
-            )
+            raise model_mismatch(store.index_dir, built_with, asked)
         return cls(store, embedder or Embedder(built_with))
 
     @property
@@ -76,19 +74,22 @@ class Retriever:
 
     @property
     def model(self) -> str:
-        return self._store.manifest["model"]
+        return self._store.manifest.model
 
     def reload(self) -> bool:
-        """Switch to the folder's newest build if it changed; True when it did."""
+        """Switch to the folder's newest build if it changed; True when it did.
+
+        The previous build is not closed: a question or page request still reading it finishes
+        from it, and its files are released when the last one is done.
+        """
         with self._lock:
             stamp = _stamp(self._store.index_dir)
             if stamp == self._manifest_stamp:
                 return False
             fresh = Store(self._store.index_dir)
-            if fresh.manifest["model"] != self._store.manifest["model"]:
-                self._embedder = Embedder(fresh.manifest["model"])
-            old, self._store, self._manifest_stamp = self._store, fresh, stamp
-            old.close()
+            if fresh.manifest.model != self._store.manifest.model:
+                self._embedder = Embedder(fresh.manifest.model)
+            self._store, self._manifest_stamp = fresh, stamp
             return True
 
     def search(self, question: str, k: int = DEFAULT_K) -> list[Hit]:
@@ -113,11 +114,8 @@ class Retriever:
         manifest (see ``qa.evaluate.save_calibration``), else the built-in calibration for the model.
         """
         manifest = self._store.manifest
-        stored = manifest.get("not_found")
-        if (isinstance(stored, dict) and stored.get("model") == manifest["model"]
-                and stored.get("scale", 1) == CONFIDENCE_SCALE):
-            return float(stored["threshold"])
-        return NOT_FOUND_THRESHOLDS.get(manifest["model"], NOT_FOUND_THRESHOLD)
+        stored = manifest.threshold_for(CONFIDENCE_SCALE)
+        return stored if stored is not None else NOT_FOUND_THRESHOLDS.get(manifest.model, NOT_FOUND_THRESHOLD)
 
     def ask(self, question: str, k: int = DEFAULT_K) -> Answer:
         """Quotes that answer ``question``, or ``answered=False`` with the closest passages."""
@@ -136,11 +134,35 @@ class Retriever:
 
     def document_text(self, source: str) -> str:
         """The full text of document ``source``; every Hit and Quote offset points into it."""
+        self.reload()
         return self._store.document_text(source)
 
     def documents(self) -> list[DocumentInfo]:
-        """The indexed documents."""
+        """The indexed documents (of the folder's newest build)."""
+        self.reload()
         return self._store.documents()
+
+    def original_file(self, source: str) -> Path | None:
+        """The file document ``source`` was read from, while it is still the file that was indexed.
+
+        None when the document is not indexed, or its file is gone, was replaced by a link, or
+        changed (size or modification time) since: what is served as the document's original must
+        be what was indexed, never whatever now sits at that path.
+        """
+        self.reload()
+        record = self._store.manifest.documents.get(source)
+        if record is None:
+            return None
+        path = Path(record.path)
+        try:
+            if path.is_symlink() or str(path.resolve(strict=True)) != record.path:
+                return None
+            info = path.stat()
+        except OSError:
+            return None
+        if record.size is None or (info.st_size, info.st_mtime_ns) != (record.size, record.mtime_ns):
+            return None
+        return path
 
     def _rank(self, question: str, k: int) -> tuple[list[tuple[Hit, list[ScoredSentence]]], Store]:
         """The ``k`` best passages, each with its sentences' similarities to the question.

@@ -1,6 +1,6 @@
 """Crash safety: `qa index` killed at any point, run twice at once, rebuilt under a serving Retriever,
 and index folders damaged on disk. The kills are real SIGKILLs of a real `qa index` process, stopped
-at named points by the QA_PAUSE_AT hook (qa/testhook.py)."""
+at named checkpoints of `build_index` (tests/paused_index.py)."""
 
 import json
 import os
@@ -17,7 +17,8 @@ from click.testing import CliRunner
 
 from qa import IndexCorrupt, Retriever, build_index
 from qa.cli import cli
-from qa.store import LOCK, MANIFEST
+from qa.index_folder import LOCK
+from qa.manifest import MANIFEST
 
 OWLS = "Barn owls swallow their prey whole and later cough up pellets of fur and bone."
 WIND_TIDES = "Tides are caused by the wind pushing the water, according to this changed file."
@@ -25,14 +26,16 @@ TIDES_QUESTION = "What does the Moon's gravity do to the ocean?"
 OWLS_QUESTION = "What do barn owls cough up?"
 
 
+PAUSED_INDEX = Path(__file__).with_name("paused_index.py")
+
+
 class PausedIndex:
-    """`qa index` in a subprocess, stopped at a QA_PAUSE_AT point."""
+    """`build_index` in a subprocess, stopped at a checkpoint (tests/paused_index.py)."""
 
     def __init__(self, docs: Path, index: Path, point: str) -> None:
-        env = {**os.environ, "QA_PAUSE_AT": point}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "qa", "index", str(docs), "--index-dir", str(index), "--no-progress", "--json"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+            [sys.executable, str(PAUSED_INDEX), point, str(docs), str(index)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
         self._wait_for(f"qa: paused at {point}".encode())
 
@@ -172,14 +175,14 @@ def edit_manifest(folder: Path, change) -> None:
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        ("truncate passages", r"damaged passages-.*\.faiss"),
-        ("truncate sentences", r"damaged sentences-.*\.faiss"),
-        ("delete store", r"missing store-.*\.sqlite"),
-        ("truncate store", r"damaged store-.*\.sqlite|inconsistent"),
+        ("truncate passages", r"passages-.*\.faiss is not a readable vector index"),
+        ("truncate sentences", r"sentences-.*\.faiss is not a readable vector index"),
+        ("delete store", r"store-.*\.sqlite is missing"),
+        ("truncate store", r"store-.*\.sqlite can't be read|inconsistent"),
         ("manifest count", r"inconsistent \(vectors"),
-        ("manifest key", r"damaged manifest\.json"),
-        ("manifest file name", r"missing passages-nonexistent\.faiss"),
-        ("manifest not json", r"damaged manifest\.json"),
+        ("manifest key", r"manifest\.json is malformed"),
+        ("manifest file name", r"passages-nonexistent\.faiss is missing"),
+        ("manifest not json", r"manifest\.json can't be read"),
     ],
 )
 def test_a_damaged_index_is_detected_with_what_is_wrong_and_how_to_rebuild(tmp_path, index_dir, damage, message):

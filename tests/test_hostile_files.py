@@ -15,7 +15,9 @@ import pytest
 
 from qa import Retriever, build_index
 from qa.errors import UnsupportedDocument
-from qa.ingest import MAX_TEXT_BYTES, SourceFile, decode_text, load_document
+from qa.config import MAX_TEXT_BYTES
+from qa.ingest import SourceFile, decode_text
+from qa.reader import load_document
 
 DATA = Path(__file__).parent / "data"
 BIG_FILE_BYTES = 200 * 10**6

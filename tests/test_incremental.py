@@ -11,7 +11,7 @@ from test_indexer import CountingEmbedder
 
 from qa import Retriever, build_index
 from qa.cli import cli
-from qa.store import MANIFEST
+from qa.manifest import MANIFEST
 
 OWLS = "Barn owls swallow their prey whole and later cough up pellets of fur and bone."
 WIND_TIDES = "Tides are caused by the wind pushing the water, according to this changed file."
@@ -121,7 +121,9 @@ def test_cli_rebuild_reports_json_and_another_model_is_refused_naming_both(tmp_p
     assert result.exit_code == 1
     assert result.output == (
         f"Error: The index at {index}/ was built with model 'sentence-transformers/all-MiniLM-L6-v2', "
-        "not 'other/model'. Use `qa index --rebuild --model other/model` to rebuild it with the new model.\n"
+        "not 'other/model': one index holds one model's vectors. Leave the model out to use "
+        "'sentence-transformers/all-MiniLM-L6-v2', or rebuild the index with "
+        "`qa index --rebuild --model other/model`.\n"
     )
     assert (index / MANIFEST).read_bytes() == manifest_before
 

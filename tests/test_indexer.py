@@ -5,7 +5,7 @@ import pytest
 
 from qa import Embedder, EmptyCorpus, IndexCorrupt, IndexMismatch, IndexNotFound, Retriever, build_index
 from qa.chunk import PASSAGE_RULES
-from qa.store import MANIFEST
+from qa.manifest import MANIFEST
 
 
 class CountingEmbedder(Embedder):
@@ -84,9 +84,9 @@ def test_failed_build_leaves_the_previous_index_answering(tmp_path, corpus_dir, 
     assert "Moon" in Retriever.load(index, embedder=embedder).document_text("tides.txt")
 
 
-def test_indexing_with_another_model_is_refused(index_dir):
+def test_indexing_with_another_model_is_refused(index_dir, corpus_dir):
     with pytest.raises(IndexMismatch, match="built with model 'sentence-transformers/all-MiniLM-L6-v2'.*--rebuild"):
-        build_index([index_dir], index_dir, model="some/other-model", progress=False)
+        build_index([corpus_dir], index_dir, model="some/other-model", progress=False)
 
 
 def test_empty_folder_is_a_clear_error(tmp_path):
@@ -102,10 +102,10 @@ def test_loading_a_missing_or_damaged_index_says_what_to_do(tmp_path, index_dir)
     shutil.copytree(index_dir, damaged)
     manifest = json.loads((damaged / MANIFEST).read_text())
     (damaged / manifest["files"]["passages"]).write_bytes(b"not faiss")
-    with pytest.raises(IndexCorrupt, match="damaged .*--rebuild"):
+    with pytest.raises(IndexCorrupt, match="Damaged index .*--rebuild"):
         Retriever.load(damaged)
     (damaged / MANIFEST).write_text("{ truncated")
-    with pytest.raises(IndexCorrupt, match="damaged manifest.json"):
+    with pytest.raises(IndexCorrupt, match="manifest.json can't be read"):
         Retriever.load(damaged)
 
 
