@@ -23,6 +23,7 @@ from qa.errors import (
     UnsupportedDocument,
 )
 from qa.results import Answer, DocumentInfo, Hit, IndexReport, Quote, Skipped
+from qa.scoring import DEFAULT_SCORING, Scoring
 
 if TYPE_CHECKING:
     from qa.indexer import build_index
@@ -50,6 +51,7 @@ __all__ = [
     "DEFAULT_INDEX_DIR",
     "DEFAULT_K",
     "DEFAULT_MODEL",
+    "DEFAULT_SCORING",
     "DocumentInfo",
     "Embedder",
     "EmptyCorpus",
@@ -65,6 +67,7 @@ __all__ = [
     "QAError",
     "Quote",
     "Retriever",
+    "Scoring",
     "Skipped",
     "UnsupportedDocument",
     "build_index",

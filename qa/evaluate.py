@@ -24,12 +24,12 @@ import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from qa.answer import CONFIDENCE_SCALE
 from qa.config import default_model
 from qa.embed import Embedder, canonical_model_name
 from qa.errors import InvalidInput
 from qa.indexer import build_index
 from qa.retriever import Retriever
+from qa.scoring import CONFIDENCE_SCALE, DEFAULT_SCORING, Scoring
 
 DEFAULT_WORK_DIR = ".cache/qa-eval"
 """Where `qa eval` keeps the index it builds for each dataset and model."""
@@ -141,21 +141,22 @@ def dataset_format(path: str | os.PathLike) -> str:
 
 def evaluate(dataset: str | os.PathLike, *, index_dir: str | os.PathLike | None = None, holdout: int = 0,
              model: str | None = None, progress: bool = True, embedder: Embedder | None = None,
-             work_dir: str | os.PathLike = DEFAULT_WORK_DIR) -> BeirReport | SquadReport:
+             work_dir: str | os.PathLike = DEFAULT_WORK_DIR, scoring: Scoring = DEFAULT_SCORING
+             ) -> BeirReport | SquadReport:
     """Measure the current configuration on ``dataset`` (BEIR folder or SQuAD file).
 
     Example:
         >>> evaluate("../shared/eval/scifact").ndcg_at_10
     """
     if holdout < 0:
-        raise InvalidInput(f"--holdout must be 0 or more, not {holdout}.")
+        raise InvalidInput(f"holdout must be 0 or more, not {holdout}.")
     if dataset_format(dataset) == "beir":
         if holdout:
-            raise InvalidInput("--holdout applies to SQuAD-format datasets only.")
+            raise InvalidInput("A holdout applies to SQuAD-format datasets only.")
         return evaluate_beir(dataset, index_dir=index_dir, model=model, progress=progress, embedder=embedder,
-                             work_dir=work_dir)
+                             work_dir=work_dir, scoring=scoring)
     return evaluate_squad(dataset, index_dir=index_dir, holdout=holdout, model=model, progress=progress,
-                          embedder=embedder, work_dir=work_dir)
+                          embedder=embedder, work_dir=work_dir, scoring=scoring)
 
 
 def _cache_dir(work_dir: str | os.PathLike, dataset: Path, files: list[Path], model: str | None,
@@ -240,13 +241,13 @@ def prepare_beir_index(folder: str | os.PathLike, index_dir: str | os.PathLike |
 
 def evaluate_beir(folder: str | os.PathLike, *, index_dir: str | os.PathLike | None = None, model: str | None = None,
                   depth: int = BEIR_DEPTH, progress: bool = True, embedder: Embedder | None = None,
-                  work_dir: str | os.PathLike = DEFAULT_WORK_DIR) -> BeirReport:
+                  work_dir: str | os.PathLike = DEFAULT_WORK_DIR, scoring: Scoring = DEFAULT_SCORING) -> BeirReport:
     """Rank the corpus for every judged query; documents rank by their best passage."""
     from qa.progress import progress_bar
 
     _, queries, qrels = load_beir(folder)
     index_dir, ids, seconds = prepare_beir_index(folder, index_dir, model, progress, embedder, work_dir)
-    retriever = Retriever.load(index_dir, embedder=embedder)
+    retriever = Retriever.load(index_dir, embedder=embedder, scoring=scoring)
     run: dict[str, dict[str, float]] = {}
     started = time.perf_counter()
     for query_id, text in progress_bar(list(queries.items()), progress, desc="Querying", unit="query"):
@@ -304,7 +305,7 @@ def prepare_squad_index(path: str | os.PathLike, index_dir: str | os.PathLike | 
     """Write the indexed articles as text files and index them (cached); returns (index, articles, seconds)."""
     articles = load_squad(path)
     if holdout >= len(articles):
-        raise InvalidInput(f"--holdout {holdout} would leave none of the {len(articles)} articles in the index.")
+        raise InvalidInput(f"Holding out {holdout} articles would leave none of the {len(articles)} in the index.")
     indexed = list(articles)[: len(articles) - holdout]
     base = _cache_dir(work_dir, Path(path), [Path(path)], embedder.name if embedder else model, f"-holdout{holdout}")
     docs = base / "docs"
@@ -320,10 +321,11 @@ def prepare_squad_index(path: str | os.PathLike, index_dir: str | os.PathLike | 
 
 def evaluate_squad(path: str | os.PathLike, *, index_dir: str | os.PathLike | None = None, holdout: int = 0,
                    model: str | None = None, k: int = 5, progress: bool = True,
-                   embedder: Embedder | None = None, work_dir: str | os.PathLike = DEFAULT_WORK_DIR) -> SquadReport:
+                   embedder: Embedder | None = None, work_dir: str | os.PathLike = DEFAULT_WORK_DIR,
+                   scoring: Scoring = DEFAULT_SCORING) -> SquadReport:
     """Ask every question of the dataset and measure passages, quotes and the not-found decision."""
     index_dir, articles, seconds = prepare_squad_index(path, index_dir, holdout, model, progress, embedder, work_dir)
-    retriever = Retriever.load(index_dir, embedder=embedder)
+    retriever = Retriever.load(index_dir, embedder=embedder, scoring=scoring)
     covered_titles = set(list(articles)[: len(articles) - holdout])
     outcomes = []
     started = time.perf_counter()

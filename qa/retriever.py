@@ -7,34 +7,24 @@ import re
 import threading
 from pathlib import Path
 
-from qa.answer import (
-    CONFIDENCE_SCALE,
-    NOT_FOUND_THRESHOLD,
-    NOT_FOUND_THRESHOLDS,
-    answer_confidence,
-    choose_quotes,
-    quote_passage,
-)
+from qa.answer import answer_confidence, choose_quotes, quote_passage
 from qa.config import default_index_dir
 from qa.embed import Embedder, canonical_model_name
 from qa.errors import InvalidInput
 from qa.manifest import MANIFEST, model_mismatch
 from qa.results import Answer, DocumentInfo, Hit, ScoredSentence
+from qa.scoring import (
+    CONFIDENCE_SCALE,
+    DEFAULT_SCORING,
+    FALLBACK_THRESHOLD,
+    NOT_FOUND_THRESHOLDS,
+    Scoring,
+)
 from qa.store import Store, StoredPassage
 
 DEFAULT_K = 5
 MAX_QUESTION_CHARS = 2_000
 """Longer questions are refused: a question is a sentence or two, and a huge one would hold the model."""
-CANDIDATES = 50
-"""Passages and sentences fetched from each vector index before re-scoring."""
-WEIGHT_PASSAGE_SIMILARITY = 0.3
-"""Weight of a passage's own similarity beside its best sentence's (measured on xquad-dev)."""
-LEXICAL_WEIGHT = 0.7
-"""Weight of the normalised BM25 score beside the dense score (0 = dense only); see README "Quality"."""
-QUOTE_PASSAGE_FIRST = True
-"""``ask`` lists the passage holding the best quote first (sentence-level evidence re-ranks passages)."""
-DENSE_WEIGHT = 1.0
-"""Weight of the dense score (0 = BM25 only, for measuring)."""
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -48,25 +38,27 @@ class Retriever:
         >>> answer.quotes[0].text if answer.answered else "Not found in the documents."
     """
 
-    def __init__(self, store: Store, embedder: Embedder) -> None:
+    def __init__(self, store: Store, embedder: Embedder, scoring: Scoring = DEFAULT_SCORING) -> None:
         self._store = store
         self._embedder = embedder
+        self.scoring = scoring
         self._manifest_stamp = _stamp(store.index_dir)
         self._lock = threading.Lock()
 
     @classmethod
     def load(cls, index_dir: str | os.PathLike | None = None, *, model: str | None = None,
-             embedder: Embedder | None = None) -> Retriever:
+             embedder: Embedder | None = None, scoring: Scoring = DEFAULT_SCORING) -> Retriever:
         """Open the index in ``index_dir`` (default ``$QA_INDEX_DIR`` or ``index``).
 
         The model is the one the index was built with; passing another one raises IndexMismatch.
+        ``scoring`` holds every weight and threshold of ranking and quoting (``qa.scoring``).
         """
         store = Store(index_dir or default_index_dir())
         built_with = store.manifest.model
         asked = embedder.name if embedder else canonical_model_name(model) if model else built_with
         if asked != built_with:
             raise model_mismatch(store.index_dir, built_with, asked)
-        return cls(store, embedder or Embedder(built_with))
+        return cls(store, embedder or Embedder(built_with), scoring)
 
     @property
     def index_dir(self) -> Path:
@@ -110,23 +102,26 @@ class Retriever:
     def not_found_threshold(self) -> float:
         """The confidence below which ``ask`` answers "not found".
 
-        The value calibrated for this index's model and confidence formula and stored in its
-        manifest (see ``qa.evaluate.save_calibration``), else the built-in calibration for the model.
+        The scoring's own threshold if it sets one; else the value calibrated for this index's
+        model and confidence formula and stored in its manifest (``qa.manifest.save_calibration``);
+        else the built-in calibration for the model.
         """
+        if self.scoring.not_found_threshold is not None:
+            return self.scoring.not_found_threshold
         manifest = self._store.manifest
         stored = manifest.threshold_for(CONFIDENCE_SCALE)
-        return stored if stored is not None else NOT_FOUND_THRESHOLDS.get(manifest.model, NOT_FOUND_THRESHOLD)
+        return stored if stored is not None else NOT_FOUND_THRESHOLDS.get(manifest.model, FALLBACK_THRESHOLD)
 
     def ask(self, question: str, k: int = DEFAULT_K) -> Answer:
         """Quotes that answer ``question``, or ``answered=False`` with the closest passages."""
         question = _checked(question, k)
         ranked, store = self._rank(question, k)
-        quotes = choose_quotes(question, ranked, store.document_text)
+        quotes = choose_quotes(question, ranked, store.document_text, self.scoring)
         hits = [hit for hit, _ in ranked]
-        confidence = answer_confidence(question, quotes, ranked)
+        confidence = answer_confidence(question, quotes, ranked, self.scoring)
         if confidence < self.not_found_threshold:
             return Answer(question, False, [], hits, confidence)
-        if QUOTE_PASSAGE_FIRST:
+        if self.scoring.quote_passage_first:
             # The passage that holds the best quote is the one the answer comes from: show it first.
             first = quote_passage(quotes[0], hits)
             hits.sort(key=lambda h: h is not first)
@@ -173,17 +168,17 @@ class Retriever:
         rest is about other things; its final score adds its normalised BM25 score.
         """
         self.reload()
-        store = self._store
+        store, scoring = self._store, self.scoring
         lexical = store.lexical
-        depth = max(CANDIDATES, k)
+        depth = max(scoring.candidates, k)
         query = self._embedder.encode_question(question)
         nearest = {pid for pid, _ in store.search("passages", query, depth)}
         candidates = set()
-        if DENSE_WEIGHT:
+        if scoring.dense_weight:
             candidates |= nearest
             candidates |= store.passages_of_sentences(sid for sid, _ in store.search("sentences", query, depth))
         bm25 = lexical.scores(question)
-        candidates |= {pid for pid, _ in lexical.top(bm25, depth if LEXICAL_WEIGHT else 0)}
+        candidates |= {pid for pid, _ in lexical.top(bm25, depth if scoring.lexical_weight else 0)}
         # Without candidates (BM25 alone, and no word in common), the nearest passages stand in.
         stored = list(store.passages(candidates or nearest).values())
         lexical_score = lexical.scores_of(bm25, [p.id for p in stored])
@@ -197,9 +192,9 @@ class Retriever:
                 for sid, span in zip(passage.sentence_ids, passage.passage.sentences)
             ]
             best = max(s.similarity for s in sentences)
-            dense = (WEIGHT_PASSAGE_SIMILARITY * similarity + best) / (1 + WEIGHT_PASSAGE_SIMILARITY)
-            score = (DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical_score.get(passage.id, 0.0)) / (
-                DENSE_WEIGHT + LEXICAL_WEIGHT)
+            dense = (scoring.passage_similarity_weight * similarity + best) / (1 + scoring.passage_similarity_weight)
+            score = (scoring.dense_weight * dense + scoring.lexical_weight * lexical_score.get(passage.id, 0.0)) / (
+                scoring.dense_weight + scoring.lexical_weight)
             scored.append((score, passage, sentences))
         scored.sort(key=lambda item: (-item[0], item[1].id))
         return [(_hit(store, passage, score), sentences) for score, passage, sentences in scored[:k]], store

@@ -30,7 +30,14 @@ from qa import vectors as vector_index
 from qa.config import DEFAULT_INDEX_TYPE, VERSION
 from qa.errors import IndexCorrupt
 from qa.index_folder import make_private, record_pending, remove_leftovers
-from qa.manifest import DocumentRecord, Manifest, SkippedFile, damaged, fsync_path, new_build_id
+from qa.manifest import (
+    DocumentRecord,
+    Manifest,
+    SkippedFile,
+    damaged,
+    fsync_path,
+    new_build_id,
+)
 from qa.results import Document, DocumentInfo, Passage, Span
 
 Checkpoint = Callable[[str], None]

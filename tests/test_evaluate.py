@@ -101,4 +101,4 @@ def test_eval_command_errors_are_one_line(tmp_path):
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {tmp_path} is not a dataset: give a BEIR folder")
     result = CliRunner().invoke(cli, ["eval", str(BEIR), "--holdout", "2"])
-    assert (result.exit_code, result.output) == (1, "Error: --holdout applies to SQuAD-format datasets only.\n")
+    assert (result.exit_code, result.output) == (1, "Error: A holdout applies to SQuAD-format datasets only.\n")

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from qa import Retriever, build_index
-from qa.errors import UnsupportedDocument
 from qa.config import MAX_TEXT_BYTES
+from qa.errors import UnsupportedDocument
 from qa.ingest import SourceFile, decode_text
 from qa.reader import load_document
 

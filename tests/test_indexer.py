@@ -3,7 +3,15 @@ import shutil
 
 import pytest
 
-from qa import Embedder, EmptyCorpus, IndexCorrupt, IndexMismatch, IndexNotFound, Retriever, build_index
+from qa import (
+    Embedder,
+    EmptyCorpus,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexNotFound,
+    Retriever,
+    build_index,
+)
 from qa.chunk import PASSAGE_RULES
 from qa.manifest import MANIFEST
 
