@@ -5,10 +5,12 @@ Two formats:
 - BEIR (a folder with ``corpus.jsonl``, ``queries.jsonl``, ``qrels/test.tsv``): every corpus
   entry (title, blank line, text) becomes one document; a document ranks by its best passage;
   nDCG@10, Recall@100 and MRR@10 come from ``pytrec_eval``, the TREC reference implementation.
-- SQuAD v1 (``{"data": [{"title", "paragraphs": [{"context", "qas"}]}]}``): each article is one
-  document (paragraphs joined by blank lines); passage hit@k, quote hit@1 (the first quote
-  contains a gold answer), words in the first quote and the answered rate. With ``holdout=N``
-  the last N articles are left out of the index and their questions must be refused.
+- SQuAD v1 or v2 (``{"data": [{"title", "paragraphs": [{"context", "qas"}]}]}``): each article is
+  one document (paragraphs joined by blank lines); on the answerable questions, passage hit@k,
+  quote hit@1 (the first quote contains a gold answer, on word boundaries), words in the first
+  quote and the answered rate. SQuAD 2.0's ``is_impossible`` questions, about the indexed
+  articles but answered by none, must be refused; so must, with ``holdout=N``, the questions of
+  the last N articles, which are left out of the index.
 
 The index of a dataset is built once per dataset, model and hold-out, and reused.
 """
@@ -44,6 +46,8 @@ class Question:
     text: str
     article: str
     answers: tuple[str, ...]
+    impossible: bool = False
+    """SQuAD 2.0: no article answers it, so it must be refused."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ class SquadReport(_Report):
     answered_rate: float = 0.0
     refused_rate: float | None = None
     held_out_questions: int = 0
+    refused_unanswerable_rate: float | None = None
+    unanswerable_questions: int = 0
     not_found_threshold: float = 0.0
     queries_per_second: float = 0.0
     index_seconds: float = 0.0
@@ -93,6 +99,9 @@ class SquadReport(_Report):
             ("mean words in the first quote", f"{self.mean_quote_words:.1f}"),
             ("answered (covered questions)", f"{self.answered_rate:.3f}"),
         ]
+        if self.refused_unanswerable_rate is not None:
+            rows.append((f"refused, on the same articles ({self.unanswerable_questions} unanswerable)",
+                         f"{self.refused_unanswerable_rate:.3f}"))
         if self.refused_rate is not None:
             rows.append((f"refused ({self.held_out_questions} held-out questions)", f"{self.refused_rate:.3f}"))
         rows += [("not-found threshold", f"{self.not_found_threshold:.3f}"),
@@ -269,14 +278,14 @@ def evaluate_beir(folder: str | os.PathLike, *, index_dir: str | os.PathLike | N
 # --- SQuAD --------------------------------------------------------------------------------------
 
 def load_squad(path: str | os.PathLike) -> dict[str, tuple[str, list[Question]]]:
-    """Articles of a SQuAD v1 file: title -> (text, questions)."""
+    """Articles of a SQuAD v1 or v2 file: title -> (text, questions)."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
     articles = {}
     for article in data:
         title = article["title"]
         text = "\n\n".join(p["context"] for p in article["paragraphs"])
         questions = [
-            Question(qa["question"], title, tuple(a["text"] for a in qa["answers"]))
+            Question(qa["question"], title, tuple(a["text"] for a in qa["answers"]), bool(qa.get("is_impossible")))
             for p in article["paragraphs"]
             for qa in p["qas"]
         ]
@@ -289,9 +298,10 @@ def _normalise(text: str) -> str:
 
 
 def contains_answer(text: str, answers: tuple[str, ...]) -> bool:
-    """Whether ``text`` contains any gold answer, ignoring case and spacing."""
+    """Whether ``text`` contains any gold answer on word boundaries ("12" is not in "2012"),
+    ignoring case and spacing."""
     haystack = _normalise(text)
-    return any(_normalise(answer) in haystack for answer in answers)
+    return any(re.search(rf"(?<!\w){re.escape(_normalise(answer))}(?!\w)", haystack) for answer in answers if answer)
 
 
 def _slug(title: str) -> str:
@@ -352,7 +362,8 @@ def _ask(retriever: Retriever, question: Question, covered: bool, k: int) -> Out
 
 def summarise(outcomes: list[Outcome], elapsed: float) -> SquadReport:
     """Aggregate per-question outcomes into a report."""
-    covered = [o for o in outcomes if o.covered]
+    covered = [o for o in outcomes if o.covered and not o.question.impossible]
+    unanswerable = [o for o in outcomes if o.covered and o.question.impossible]
     held_out = [o for o in outcomes if not o.covered]
     answered = [o for o in covered if o.answered]
     n = max(len(covered), 1)
@@ -365,6 +376,9 @@ def summarise(outcomes: list[Outcome], elapsed: float) -> SquadReport:
         answered_rate=len(answered) / n,
         refused_rate=(sum(not o.answered for o in held_out) / len(held_out)) if held_out else None,
         held_out_questions=len(held_out),
+        refused_unanswerable_rate=(sum(not o.answered for o in unanswerable) / len(unanswerable)
+                                   if unanswerable else None),
+        unanswerable_questions=len(unanswerable),
         queries_per_second=len(outcomes) / elapsed if elapsed else 0.0,
         outcomes=outcomes,
     )
