@@ -143,11 +143,17 @@ def _choose_index_type(base: Store | None, asked: str | None) -> str:
     return check_index_type(default_index_type())
 
 
+SHOWN_REASONS = 20
+"""An error that no file could be indexed lists at most this many files with their reasons."""
+
+
 def _nothing_indexed(paths: Sequence[str | os.PathLike], skipped: list[Skipped]) -> str:
     where = ", ".join(map(str, paths))
     if not skipped:
         return f"No documents (.txt, .md, .html, .pdf) found in {where}."
-    return f"None of the files in {where} could be indexed ({len(skipped)} skipped)."
+    reasons = "".join(f"\n  {s.path}: {s.reason}" for s in skipped[:SHOWN_REASONS])
+    more = f"\n  and {len(skipped) - SHOWN_REASONS} more" if len(skipped) > SHOWN_REASONS else ""
+    return f"None of the files in {where} could be indexed:{reasons}{more}"
 
 
 class _Plan:

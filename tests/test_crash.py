@@ -7,6 +7,7 @@ import os
 import select
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -208,6 +209,138 @@ def test_a_damaged_index_is_detected_with_what_is_wrong_and_how_to_rebuild(tmp_p
     result = CliRunner().invoke(cli, ["ask", "What causes tides?", "--index-dir", str(folder)])
     assert result.exit_code == 1
     assert result.output == f"Error: {info.value}\n"
+
+
+def sql(folder: Path, statement: str, *args) -> None:
+    manifest = json.loads((folder / MANIFEST).read_text())
+    db = sqlite3.connect(folder / manifest["files"]["store"])
+    db.execute(statement, args)
+    db.commit()
+    db.close()
+
+
+def rewrite_vectors(folder: Path, name: str, change) -> None:
+    import faiss
+
+    path = folder / json.loads((folder / MANIFEST).read_text())["files"][name]
+    faiss.write_index(change(faiss.read_index(str(path))), str(path))
+
+
+def rewrite_bm25(folder: Path, change) -> None:
+    import numpy as np
+
+    path = folder / json.loads((folder / MANIFEST).read_text())["files"]["lexical"]
+    with np.load(path) as stored:
+        arrays = dict(stored)
+    change(arrays)
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def without_id_map(index):
+    import faiss
+
+    plain = faiss.IndexFlatIP(index.d)
+    plain.add(index.index.reconstruct_n(0, index.ntotal))
+    return plain
+
+
+def with_unknown_ids(index):
+    import faiss
+    import numpy as np
+
+    ids = faiss.vector_to_array(index.id_map)
+    vectors = index.index.reconstruct_n(0, index.ntotal)
+    fresh = faiss.IndexIDMap2(faiss.IndexFlatIP(index.d))
+    fresh.add_with_ids(vectors, (ids + 10_000).astype(np.int64))
+    return fresh
+
+
+TAMPERING = {
+    "column renamed": lambda f: sql(f, "ALTER TABLE passages RENAME COLUMN sentences TO spans"),
+    "table dropped": lambda f: sql(f, "DROP TABLE sentences"),
+    "documents not an object": lambda f: edit_manifest(f, lambda m: m.update(documents=["tides.txt"])),
+    "a document record not an object": lambda f: edit_manifest(f, lambda m: m["documents"].update({"tides.txt": 7})),
+    "a title missing": lambda f: edit_manifest(f, lambda m: m["documents"]["tides.txt"].pop("title")),
+    "a document record missing": lambda f: edit_manifest(f, lambda m: m["documents"].pop("tides.txt")),
+    "dimension as text": lambda f: edit_manifest(f, lambda m: m.update(dimension="384")),
+    "files not an object": lambda f: edit_manifest(f, lambda m: m.update(files="store.sqlite")),
+    "vectors without an id map": lambda f: rewrite_vectors(f, "passages", without_id_map),
+    "vectors with unknown ids": lambda f: rewrite_vectors(f, "passages", with_unknown_ids),
+    "sentence vectors with unknown ids": lambda f: rewrite_vectors(f, "sentences", with_unknown_ids),
+    "BM25 rows out of range": lambda f: rewrite_bm25(f, lambda a: a.update(indices=a["indices"] + 10_000)),
+    "BM25 pointers cut": lambda f: rewrite_bm25(f, lambda a: a.update(indptr=a["indptr"][:-3])),
+    "BM25 ids shuffled away": lambda f: rewrite_bm25(f, lambda a: a.update(ids=a["ids"] + 10_000)),
+    "BM25 file empty": lambda f: (f / json.loads((f / MANIFEST).read_text())["files"]["lexical"]).write_bytes(b""),
+    "BM25 array missing": lambda f: rewrite_bm25(f, lambda a: a.pop("vocabulary")),
+    "pages not JSON": lambda f: sql(f, "UPDATE documents SET pages = '[[1, 0,'"),
+    "metadata a list": lambda f: sql(f, "UPDATE documents SET metadata = '[]'"),
+    "sentences not JSON": lambda f: sql(f, "UPDATE passages SET sentences = 'oops'"),
+    "sentence spans malformed": lambda f: sql(f, "UPDATE passages SET sentences = '[[1, 2]]'"),
+    "text not text": lambda f: sql(f, "UPDATE documents SET text = 12"),
+    "passage of unknown document": lambda f: sql(f, "UPDATE passages SET source = 'gone.txt'"),
+}
+
+
+@pytest.mark.parametrize("damage", TAMPERING)
+def test_a_tampered_index_is_reported_as_damaged_never_as_a_traceback(tmp_path, index_dir, embedder, damage):
+    folder, _ = damaged_copy(index_dir, tmp_path, "tampered")
+    TAMPERING[damage](folder)
+    stage = "load"
+    try:
+        retriever = Retriever.load(folder, embedder=embedder)
+        stage = "ask"
+        for question in ("What causes tides?", "When was the Kestrel Lighthouse built?", "waggle dance"):
+            retriever.ask(question)
+        stage = "documents"
+        for document in retriever.documents():
+            retriever.document_text(document.source)
+    except IndexCorrupt as err:
+        assert str(err).startswith(f"Damaged index at {folder}/: ")
+        assert str(err).endswith(f"Rebuild it with `qa index --rebuild --index-dir {folder}/`.")
+        if stage != "documents":
+            result = CliRunner().invoke(cli, ["ask", "What causes tides?", "--index-dir", str(folder)])
+            assert result.exit_code == 1 and result.output.startswith("Error: Damaged index at ")
+
+
+STRESS = r"""
+import sys, threading, time
+from pathlib import Path
+from qa import Embedder, Retriever
+
+index = Path(sys.argv[1])
+retriever = Retriever.load(index, embedder=Embedder())
+stop, errors = threading.Event(), []
+
+def read():
+    while not stop.is_set():
+        try:
+            for document in retriever.documents():
+                retriever.document_text(document.source)
+        except Exception as err:
+            errors.append(repr(err))
+            stop.set()
+
+readers = [threading.Thread(target=read) for _ in range(3)]
+for thread in readers:
+    thread.start()
+deadline = time.monotonic() + 4
+while time.monotonic() < deadline and not stop.is_set():
+    (index / "manifest.json").touch()  # a new build, as far as the retriever can tell
+    retriever.reload()
+stop.set()
+for thread in readers:
+    thread.join()
+print("\n".join(errors))
+sys.exit(1 if errors else 0)
+"""
+
+
+def test_readers_never_find_the_store_closed_under_them_while_the_index_is_reloaded(tmp_path, index_dir):
+    folder = tmp_path / "idx"
+    shutil.copytree(index_dir, folder)
+    done = subprocess.run([sys.executable, "-c", STRESS, str(folder)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, (done.returncode, done.stdout[-2000:], done.stderr[-2000:])
 
 
 PICKLE_PROTOCOL_2_TO_5 = [bytes([0x80, n]) for n in range(2, 6)]

@@ -103,6 +103,18 @@ def test_empty_folder_is_a_clear_error(tmp_path):
         build_index([tmp_path / "empty"], tmp_path / "idx", progress=False)
 
 
+def test_when_no_file_can_be_indexed_the_error_says_why_for_each(tmp_path):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "scan.pdf").write_bytes(b"%PDF-1.4 not really")
+    with pytest.raises(EmptyCorpus) as info:
+        build_index([folder], tmp_path / "idx", progress=False)
+    assert str(info.value).splitlines()[1:] == [f"  {folder}/empty.txt: empty file",
+                                               f"  {folder}/scan.pdf: not a readable PDF (PdfStreamError)"]
+    assert [s.reason for s in info.value.skipped] == ["empty file", "not a readable PDF (PdfStreamError)"]
+
+
 def test_loading_a_missing_or_damaged_index_says_what_to_do(tmp_path, index_dir):
     with pytest.raises(IndexNotFound, match=r"No index at .*nothing/\. Run `qa index` first\."):
         Retriever.load(tmp_path / "nothing")
