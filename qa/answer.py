@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from qa.lexical import terms
+from qa.lexical import terms, words
 from qa.results import Hit, Quote, ScoredSentence
 from qa.scoring import DEFAULT_SCORING, Scoring
 
@@ -35,7 +35,6 @@ _ANSWER_TYPES = (
     (re.compile(r"\bwho(?:m|se)?\b", re.IGNORECASE), re.compile(r"(?<=\s)[A-Z][\w'-]*")),
 )
 _REFERS_BACK = re.compile(r"\W*(?:It|Its|He|His|She|Her|They|Their|This|These|Those|The latter)\b")
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
@@ -105,7 +104,7 @@ def sentence_features(question: str, candidates: Sequence[Candidate], texts: Seq
     """The features of each candidate sentence (``texts`` are the sentences' texts)."""
     weight = rarity_weights(texts)
     wanted = terms(question)
-    question_words = set(wanted) | {t.lower() for t in _TOKEN.findall(question)}
+    question_words = set(wanted) | set(words(question))
     answer_type = expected_answer(question)
     features = []
     for i, (c, text) in enumerate(zip(candidates, texts)):

@@ -42,9 +42,14 @@ def stem(word: str) -> str:
     return word
 
 
+def words(text: str) -> list[str]:
+    """The lower-cased words of ``text`` (runs of letters and digits)."""
+    return _TOKEN.findall(text.lower())
+
+
 def terms(text: str) -> list[str]:
     """The words of ``text`` that BM25 and quote scoring match on: lower-cased, stemmed, no stop words."""
-    return [stem(token) for token in _TOKEN.findall(text.lower()) if token not in STOPWORDS]
+    return [stem(word) for word in words(text) if word not in STOPWORDS]
 
 
 class LexicalIndex:

@@ -2,6 +2,7 @@
 and index folders damaged on disk. The kills are real SIGKILLs of a real `qa index` process, stopped
 at named checkpoints of `build_index` (tests/paused_index.py)."""
 
+import ast
 import json
 import os
 import select
@@ -99,6 +100,7 @@ def assert_only_current_files(index: Path) -> None:
     assert {p.name for p in index.iterdir()} == {MANIFEST, LOCK, *manifest["files"].values()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", ["before-embedding", "embedding", "after-embedding", "swap"])
 def test_killed_before_the_swap_the_old_index_answers_and_a_rerun_finishes(indexed, embedder, point):
     docs, index = indexed
@@ -114,6 +116,7 @@ def test_killed_before_the_swap_the_old_index_answers_and_a_rerun_finishes(index
     assert_only_current_files(index)  # the killed run's half-written files are gone
 
 
+@pytest.mark.slow
 def test_killed_after_the_swap_the_new_index_answers_and_a_rerun_tidies_up(indexed, embedder):
     docs, index = indexed
     old_files = set(json.loads((index / MANIFEST).read_text())["files"].values())
@@ -126,6 +129,7 @@ def test_killed_after_the_swap_the_new_index_answers_and_a_rerun_tidies_up(index
     assert_new_answers(index, embedder)
 
 
+@pytest.mark.slow
 def test_a_second_concurrent_run_refuses_with_a_message(indexed, embedder):
     docs, index = indexed
     first = PausedIndex(docs, index, "before-embedding")
@@ -142,6 +146,7 @@ def test_a_second_concurrent_run_refuses_with_a_message(indexed, embedder):
     assert_new_answers(index, embedder)
 
 
+@pytest.mark.slow
 def test_a_serving_retriever_answers_during_a_rebuild_and_then_from_the_new_index(indexed, embedder):
     docs, index = indexed
     retriever = Retriever.load(index, embedder=embedder)
@@ -336,6 +341,7 @@ sys.exit(1 if errors else 0)
 """
 
 
+@pytest.mark.slow
 def test_readers_never_find_the_store_closed_under_them_while_the_index_is_reloaded(tmp_path, index_dir):
     folder = tmp_path / "idx"
     shutil.copytree(index_dir, folder)
@@ -346,11 +352,36 @@ def test_readers_never_find_the_store_closed_under_them_while_the_index_is_reloa
 PICKLE_PROTOCOL_2_TO_5 = [bytes([0x80, n]) for n in range(2, 6)]
 
 
+UNSAFE_MODULES = {"pickle", "_pickle", "cPickle", "dill", "joblib", "shelve", "marshal", "cloudpickle"}
+
+
+def unsafe_loads(tree: ast.AST) -> list[str]:
+    """What in a module's syntax tree imports a pickle-like module or asks a loader to unpickle."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names if alias.name.split(".")[0] in UNSAFE_MODULES]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in UNSAFE_MODULES:
+            found.append(f"from {node.module} import")
+        elif isinstance(node, ast.Call):
+            name = ast.unparse(node.func)
+            if name.endswith(("torch.load", "pd.read_pickle", "read_pickle")):
+                found.append(name)
+            found += [f"{name}(allow_pickle=True)" for kw in node.keywords
+                      if kw.arg == "allow_pickle" and not (isinstance(kw.value, ast.Constant) and kw.value.value is False)]
+    return found
+
+
+def test_the_unpickling_check_finds_every_way_in():
+    for code in ("import pickle", "from pickle import loads", "import joblib as j", "from _pickle import load",
+                 "np.load(path, allow_pickle=True)", "torch.load(path)", "np.load(p, allow_pickle=flag)"):
+        assert unsafe_loads(ast.parse(code)), code
+    assert not unsafe_loads(ast.parse("np.load(path, allow_pickle=False)\nimport json"))
+
+
 def test_nothing_is_pickled_or_unpickled(index_dir):
-    package = Path(__file__).parent.parent / "qa"
-    for source in package.rglob("*.py"):
-        code = source.read_text()
-        for unsafe in ("import pickle", "pickle.load", "allow_pickle=True", "torch.load(", "joblib"):
-            assert unsafe not in code, f"{source.name} uses {unsafe}"
+    root = Path(__file__).parent.parent
+    for source in [*root.joinpath("qa").rglob("*.py"), *root.joinpath("ui").rglob("*.py")]:
+        assert not unsafe_loads(ast.parse(source.read_text())), source.name
     for path in index_dir.iterdir():
         assert path.read_bytes()[:2] not in PICKLE_PROTOCOL_2_TO_5, f"{path.name} looks like a pickle"

@@ -48,6 +48,7 @@ def test_only_files_the_index_wrote_are_ever_deleted(tmp_path, corpus_dir, embed
     assert index_files(index) == {MANIFEST, LOCK, lookalike.name, *manifest.files.values()}
 
 
+@pytest.mark.slow
 def test_a_killed_build_is_cleaned_up_by_a_later_run_that_changes_nothing(tmp_path, corpus_dir, embedder):
     docs, index = tmp_path / "docs", tmp_path / "idx"
     shutil.copytree(corpus_dir, docs)

@@ -33,11 +33,10 @@ class CountingEmbedder(Embedder):
 
 
 def test_report_counts_documents_passages_and_skipped(tmp_path, corpus_dir, embedder):
-    (corpus_dir / "empty.txt").write_text("")
-    try:
-        report = build_index([corpus_dir], tmp_path / "idx", embedder=embedder, progress=False)
-    finally:
-        (corpus_dir / "empty.txt").unlink()
+    docs = tmp_path / "docs"
+    shutil.copytree(corpus_dir, docs)
+    (docs / "empty.txt").write_text("")
+    report = build_index([docs], tmp_path / "idx", embedder=embedder, progress=False)
     assert report.documents == 5
     assert report.passages >= 5
     assert [(s.path.endswith("empty.txt"), s.reason) for s in report.skipped] == [(True, "empty file")]
