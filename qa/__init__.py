@@ -27,18 +27,25 @@ from qa.scoring import DEFAULT_SCORING, Scoring
 
 if TYPE_CHECKING:
     from qa.indexer import build_index
-    from qa.retriever import DEFAULT_K, Retriever
+    from qa.removal import remove_documents
+    from qa.retriever import DEFAULT_K, MAX_QUESTION_CHARS, Retriever
+
+    DOCUMENT_SUFFIXES: tuple[str, ...]
 
 # numpy, FAISS and the indexing code load on first use, so `qa --help` starts in a blink.
-_LAZY = {"build_index": "qa.indexer", "DEFAULT_K": "qa.retriever", "Retriever": "qa.retriever"}
+_LAZY = {"build_index": "qa.indexer", "DEFAULT_K": "qa.retriever", "MAX_QUESTION_CHARS": "qa.retriever",
+         "Retriever": "qa.retriever", "remove_documents": "qa.removal"}
 
 
 def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'qa' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(_LAZY[name]), name)
+    if name == "DOCUMENT_SUFFIXES":  # the file types the indexer reads: its loaders' suffixes
+        value = tuple(importlib.import_module("qa.ingest").LOADERS)
+    elif name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    else:
+        raise AttributeError(f"module 'qa' has no attribute {name!r}")
     globals()[name] = value
     return value
 
@@ -52,6 +59,7 @@ __all__ = [
     "DEFAULT_K",
     "DEFAULT_MODEL",
     "DEFAULT_SCORING",
+    "DOCUMENT_SUFFIXES",
     "DocumentInfo",
     "Embedder",
     "EmptyCorpus",
@@ -62,6 +70,7 @@ __all__ = [
     "IndexNotFound",
     "IndexReport",
     "InvalidInput",
+    "MAX_QUESTION_CHARS",
     "ModelUnavailable",
     "PathNotFound",
     "QAError",
@@ -71,4 +80,5 @@ __all__ = [
     "Skipped",
     "UnsupportedDocument",
     "build_index",
+    "remove_documents",
 ]
