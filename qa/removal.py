@@ -7,11 +7,12 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from qa.config import DEFAULT_INDEX_TYPE, default_index_dir
 from qa.errors import InvalidInput
-from qa.indexer import default_index_dir
+from qa.index_folder import remove_leftovers, write_lock
+from qa.manifest import shown
 from qa.results import IndexReport
-from qa.store import Store, StoreWriter, shown, write_lock
-from qa.vectors import DEFAULT_INDEX_TYPE
+from qa.store import Store, StoreWriter
 
 
 def remove_documents(sources: Iterable[str], index_dir: str | os.PathLike | None = None) -> IndexReport:
@@ -29,24 +30,22 @@ def remove_documents(sources: Iterable[str], index_dir: str | os.PathLike | None
     sources = list(dict.fromkeys(sources))
     index_dir = Path(index_dir or default_index_dir())
     with write_lock(index_dir):
+        remove_leftovers(index_dir)  # of a build that was killed
         base = Store(index_dir)
+        manifest = base.manifest
+        unknown = [source for source in sources if source not in manifest.documents]
+        if unknown:
+            raise InvalidInput(f"No document '{unknown[0]}' in the index at {shown(index_dir)}.")
+        if sources and len(sources) >= len(manifest.documents):
+            raise InvalidInput(f"That would leave the index at {shown(index_dir)} empty; "
+                               "index other documents first, or delete the folder.")
+        writer = StoreWriter(index_dir, model=manifest.model, dimension=manifest.dimension, base=base,
+                             index_type=manifest.index_type or DEFAULT_INDEX_TYPE)
         try:
-            indexed = base.manifest["documents"]
-            unknown = [source for source in sources if source not in indexed]
-            if unknown:
-                raise InvalidInput(f"No document '{unknown[0]}' in the index at {shown(index_dir)}.")
-            if sources and len(sources) >= len(indexed):
-                raise InvalidInput(f"That would leave the index at {shown(index_dir)} empty; "
-                                   "index other documents first, or delete the folder.")
-            writer = StoreWriter(index_dir, model=base.manifest["model"], dimension=base.manifest["dimension"],
-                                 base=base, index_type=base.manifest.get("index_type", DEFAULT_INDEX_TYPE))
-            try:
-                writer.remove_documents(sources)
-                manifest = writer.commit()
-            except BaseException:
-                writer.abort()
-                raise
-        finally:
-            base.close()
-    return IndexReport(documents=len(manifest["documents"]), passages=manifest["passages"], removed=len(sources),
+            writer.remove_documents(sources)
+            new = writer.commit(manifest.skipped)
+        except BaseException:
+            writer.abort()
+            raise
+    return IndexReport(documents=len(new.documents), passages=new.passages, removed=len(sources),
                        seconds=time.perf_counter() - started)

@@ -141,9 +141,9 @@ def test_ask_with_undecodable_bytes_in_the_question_answers(index_dir):
 def test_a_failed_index_leaves_no_folder_behind(run, tmp_path):
     (tmp_path / "empty").mkdir()
     for paths in ([str(tmp_path / "nope")], [str(tmp_path / "empty")]):
-        result = run("index", *paths, "--index-dir", str(tmp_path / "new" / "index"))
+        result = run("index", *paths, "--index-dir", str(tmp_path / "index"))
         assert result.exit_code == 1
-        assert not (tmp_path / "new").exists()
+        assert not (tmp_path / "index").exists()
 
 
 def test_option_defaults_come_from_the_library(run):

@@ -69,8 +69,25 @@ def test_pdfs_are_served_as_their_file_and_downloads_as_attachments(ui_retriever
     assert download.headers["content-security-policy"].startswith("sandbox")
 
 
-def test_only_indexed_documents_are_reachable(ui_retriever, ui_index):
-    (ui_index.parent / "docs" / "unindexed.txt").write_text("private")
+def test_only_indexed_documents_are_reachable(ui_retriever):
     for source in ("unindexed.txt", "../index/manifest.json", "/etc/passwd", ""):
         assert document_response(ui_retriever, source).status_code == 404
         assert document_response(ui_retriever, source, download=True).status_code == 404
+
+
+def test_a_file_swapped_since_indexing_is_never_served(tmp_path, embedder):
+    from qa import Retriever, build_index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "swap.txt").write_text("Swap notes\n\nThe ferry leaves at nine.\n")
+    (tmp_path / "secret.txt").write_text("the secret")
+    build_index([docs], tmp_path / "index", embedder=embedder, progress=False)
+    retriever = Retriever.load(tmp_path / "index", embedder=embedder)
+    assert document_response(retriever, "swap.txt", download=True).status_code == 200
+    (docs / "swap.txt").unlink()
+    (docs / "swap.txt").symlink_to(tmp_path / "secret.txt")
+    download = document_response(retriever, "swap.txt", download=True)
+    assert download.status_code == 404 and b"secret" not in download.body
+    view = body(document_response(retriever, "swap.txt"))  # the text as indexed, never the file now there
+    assert "The ferry leaves at nine." in view and "the secret" not in view

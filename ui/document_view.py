@@ -4,7 +4,8 @@ Text, Markdown and HTML documents are shown as the text that was indexed (the te
 citation's offsets point into), escaped, with the passage shaded and the quotes marked; the
 raw HTML of a page is never served as a page. PDFs are served as the original file, which the
 browser opens at the cited page. ``?download=1`` gives the original file as an attachment.
-Only indexed documents are reachable, never another file on disk.
+Only indexed documents are reachable, and an original file only while it is the very file that
+was indexed (``Retriever.original_file``), never another file on disk.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
@@ -87,9 +87,10 @@ def document_response(retriever: Retriever, source: str, *, passage: str | None 
         return PlainTextResponse("No such document in the index.", status_code=404)
     headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": _NO_SCRIPTS}
     if is_pdf(source) or download:
-        path = Path(info.path)
-        if not path.is_file():
-            return PlainTextResponse("The document's file is no longer there.", status_code=404)
+        path = retriever.original_file(source)  # None unless it is still the very file that was indexed
+        if path is None:
+            return PlainTextResponse("The document's file is gone or has changed since it was indexed; "
+                                     "run `qa index` to index it again.", status_code=404)
         if is_pdf(source) and not download:
             headers.pop("Content-Security-Policy")  # the browser's PDF viewer is a script
             return FileResponse(path, media_type="application/pdf", headers=headers, filename=path.name,
