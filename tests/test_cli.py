@@ -209,6 +209,7 @@ def on_terminal(args: list[str], env: dict[str, str], columns: int) -> str:
     return b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
 
 
+@pytest.mark.slow
 def test_colour_and_width_follow_the_terminal_and_no_color(index_dir):
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR")}
     env.update(PYTHONPATH=str(ROOT), TERM="xterm-256color")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from ui_support import HOSTILE_SENTENCE, PELICAN_NOTES, visible
+from ui_support import HOSTILE_SENTENCE, PELICAN_NOTES, visible, write_corpus
 
 from ui.document_view import document_response, parse_span, render_view
 from ui.render import QUOTE_ANCHOR
@@ -78,16 +78,14 @@ def test_only_indexed_documents_are_reachable(ui_retriever):
 def test_a_file_swapped_since_indexing_is_never_served(tmp_path, embedder):
     from qa import Retriever, build_index
 
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "swap.txt").write_text("Swap notes\n\nThe ferry leaves at nine.\n")
-    (tmp_path / "secret.txt").write_text("the secret")
+    docs = write_corpus(tmp_path / "docs")
     build_index([docs], tmp_path / "index", embedder=embedder, progress=False)
     retriever = Retriever.load(tmp_path / "index", embedder=embedder)
-    assert document_response(retriever, "swap.txt", download=True).status_code == 200
-    (docs / "swap.txt").unlink()
-    (docs / "swap.txt").symlink_to(tmp_path / "secret.txt")
-    download = document_response(retriever, "swap.txt", download=True)
+    assert document_response(retriever, "pelicans.md", download=True).status_code == 200
+    (tmp_path / "secret.txt").write_text("the secret")
+    (docs / "pelicans.md").unlink()
+    (docs / "pelicans.md").symlink_to(tmp_path / "secret.txt")
+    download = document_response(retriever, "pelicans.md", download=True)
     assert download.status_code == 404 and b"secret" not in download.body
-    view = body(document_response(retriever, "swap.txt"))  # the text as indexed, never the file now there
-    assert "The ferry leaves at nine." in view and "the secret" not in view
+    view = body(document_response(retriever, "pelicans.md"))  # the text as indexed, never the file now there
+    assert FACT in view and "the secret" not in view
