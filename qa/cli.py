@@ -17,6 +17,10 @@ from qa.terminal import Terminal, format_answer, printable, printable_json
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+WRITES_INDEX = {"index"}
+"""Commands that write an index: only their Ctrl+C message says the index was left as it was."""
+
+
 def user_errors(command):
     """Turn library errors and bad input into one 'Error: ...' line and exit code 1."""
 
@@ -27,7 +31,8 @@ def user_errors(command):
         except QAError as err:
             raise click.ClickException(printable(str(err))) from None
         except KeyboardInterrupt:
-            raise click.ClickException("Interrupted; the index was left as it was before this run.") from None
+            left = "; the index was left as it was before this run" if command.__name__ in WRITES_INDEX else ""
+            raise click.ClickException(f"Interrupted{left}.") from None
 
     return wrapper
 

@@ -60,13 +60,13 @@ def check_folder(index_dir: str | os.PathLike, documents: Sequence[str | os.Path
         )
 
 
-def make_private_folder(index_dir: str | os.PathLike) -> bool:
-    """Create the index folder (``0700``) or make an existing one private; True if it was created."""
+def make_private_folder(index_dir: str | os.PathLike) -> list[Path]:
+    """Create the index folder (``0700``) or make an existing one private; returns the folders
+    created, the index folder last (none if it existed)."""
     folder = Path(index_dir)
-    created = not folder.exists()
-    if created:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        folder.mkdir(mode=0o700, exist_ok=True)
+    created = [path for path in (*reversed(folder.parents), folder) if not path.exists()]
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)
     os.chmod(folder, 0o700)
     return created
 
@@ -80,8 +80,8 @@ def make_private(path: Path) -> None:
 def write_lock(index_dir: str | os.PathLike) -> Iterator[None]:
     """Hold the index folder's write lock; raises IndexLocked if another process holds it.
 
-    A folder this call created, and that holds nothing but the lock when the block fails, is
-    removed again: a failed first run leaves nothing behind.
+    The folders this call created (the index folder and any missing parent) are removed again if
+    the block fails before a manifest was written: a failed first run leaves nothing behind.
     """
     folder = Path(index_dir)
     created = make_private_folder(folder)
@@ -104,8 +104,9 @@ def write_lock(index_dir: str | os.PathLike) -> Iterator[None]:
         except BaseException:
             if created and not (folder / MANIFEST).exists():
                 lock.unlink(missing_ok=True)
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
+                with contextlib.suppress(OSError):  # only empty folders go; a folder in use stays
+                    for path in reversed(created):
+                        path.rmdir()
             raise
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)

@@ -79,6 +79,6 @@ def test_a_failed_first_run_leaves_no_folder_behind(tmp_path):
     (tmp_path / "empty").mkdir()
     result = CliRunner().invoke(cli, ["index", str(tmp_path / "nowhere"), "--index-dir", str(tmp_path / "idx")])
     assert result.exit_code == 1 and not (tmp_path / "idx").exists()
-    result = CliRunner().invoke(cli, ["index", str(tmp_path / "empty"), "--index-dir", str(tmp_path / "idx")])
-    assert result.exit_code == 1 and not (tmp_path / "idx").exists()
+    result = CliRunner().invoke(cli, ["index", str(tmp_path / "empty"), "--index-dir", str(tmp_path / "a" / "idx")])
+    assert result.exit_code == 1 and not (tmp_path / "a").exists()
     assert os.listdir(tmp_path) == ["empty"]
