@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from qa.chunk import PASSAGE_RULES, distinct_sentences, split_passages
+from qa.copies import COPY_RULES
 from qa.config import (
     DEFAULT_DOCS_DIR,
     DEFAULT_INDEX_TYPE,
@@ -28,6 +29,7 @@ from qa.config import (
     max_text_bytes,
     read_timeout,
 )
+from qa.dates import iso_date
 from qa.embed import Embedder, canonical_model_name
 from qa.errors import EmptyCorpus, PathNotFound, UnsupportedDocument
 from qa.index_folder import check_folder, remove_leftovers, write_lock
@@ -98,7 +100,8 @@ def build_index(
         retype = base is not None and base.manifest.index_type != index_type
         build = _Build(index_dir, base, model_name, embedder, index_type, checkpoint)
         try:
-            if plan.removed or plan.reloaded or retype:
+            # An index from before copy groups and dates were kept is brought up to date too.
+            if plan.removed or plan.reloaded or retype or (base and base.manifest.copy_rules != COPY_RULES):
                 build.writer.remove_documents(plan.removed + plan.reloaded)
             if plan.to_load:
                 checkpoint("before-embedding")
@@ -221,7 +224,9 @@ class _Build:
     @property
     def writer(self) -> StoreWriter:
         if self._writer is None:
-            self._writer = StoreWriter(self.index_dir, model=self.model, dimension=self.embedder.dimension,
+            # The base's dimension, when there is one: removing or updating loads no model.
+            dimension = self.base.manifest.dimension if self.base else self.embedder.dimension
+            self._writer = StoreWriter(self.index_dir, model=self.model, dimension=dimension,
                                        base=self.base, index_type=self.index_type, checkpoint=self.checkpoint)
         return self._writer
 
@@ -295,7 +300,8 @@ def _record(plan: _Plan, file: SourceFile, digest: str, document: Document) -> D
     # A document keeps the root it was first indexed under, so that folder's runs can remove it.
     root = (known.root if known else None) or file.root
     return DocumentRecord(hash=digest, path=document.path, title=document.title, root=root,
-                          passage_rules=PASSAGE_RULES, size=info.st_size, mtime_ns=info.st_mtime_ns)
+                          passage_rules=PASSAGE_RULES, size=info.st_size, mtime_ns=info.st_mtime_ns,
+                          date=iso_date(document.metadata.get("date")))
 
 
 READ_AHEAD_FILES = 64

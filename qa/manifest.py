@@ -54,6 +54,10 @@ class DocumentRecord:
     mtime_ns: int | None = None
     """The file's size and modification time when it was indexed: the page serves the original
     file only while both still match."""
+    date: str | None = None
+    """Its publication date (ISO 8601) from its own metadata, where it gives one (``qa.dates``)."""
+    copy_group: str | None = None
+    """Where it is a near-identical copy of other documents, the first id of their group (``qa.copies``)."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,9 @@ class Manifest:
     vector_indexes: dict[str, dict] = field(default_factory=dict)
     skipped: dict[str, SkippedFile] = field(default_factory=dict)
     not_found: Calibration | None = None
+    copy_rules: int = 0
+    """The version of the copy rules (``qa.copies.COPY_RULES``) that the records' dates and copy
+    groups were made under; 0 in indexes from before they were kept."""
 
     @classmethod
     def load(cls, index_dir: str | os.PathLike) -> Manifest:
@@ -214,6 +221,7 @@ def _parse(data: dict[str, Any]) -> Manifest:
         vector_indexes=data.get("vector_indexes") or {},
         skipped={source: _record(SkippedFile, source, record) for source, record in skipped.items()},
         not_found=_record(Calibration, "not_found", not_found) if isinstance(not_found, dict) else None,
+        copy_rules=_typed(data, "copy_rules", int) if "copy_rules" in data else 0,
     )
 
 

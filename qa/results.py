@@ -72,6 +72,10 @@ class Hit:
     start: int
     end: int
     score: float
+    date: str | None = None
+    """Its document's publication date (ISO 8601), where the document gives one."""
+    also_in: tuple[str, ...] = ()
+    """The other documents, copies of the same story, whose text holds this passage (``qa.copies``)."""
 
     def holds(self, quote: Quote) -> bool:
         """Whether all of ``quote`` lies inside this passage."""
@@ -89,6 +93,10 @@ class Quote:
     start: int
     end: int
     score: float
+    date: str | None = None
+    """Its document's publication date (ISO 8601), where the document gives one."""
+    also_in: tuple[str, ...] = ()
+    """The other documents, copies of the same story, whose text holds this quote: it is quoted once."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,11 @@ class Answer:
     cosine and the share of the question's phrases in the quote's passage, less a little for each
     of the question's numbers that passage lacks) is what the index's not-found threshold is
     compared with.
+
+    ``as_of`` is the date the answer speaks for, when the question asks for the current state;
+    ``date_order`` ("oldest first" or "newest first") says the quotes are in date order rather
+    than best first, because they come from different dates and disagree, or the question asks
+    for the latest (``qa.timeline``).
     """
 
     question: str
@@ -108,13 +121,15 @@ class Answer:
     quotes: list[Quote]
     hits: list[Hit]
     confidence: float = 0.0
+    as_of: str | None = None
+    date_order: str | None = None
 
     def passage_of(self, quote: Quote) -> Hit | None:
         """The first of ``hits`` that holds all of ``quote`` (the passage to read it in)."""
         return next((hit for hit in self.hits if hit.holds(quote)), None)
 
     def to_json(self) -> dict:
-        """The ``qa ask --json`` shape: question, answered, quotes, passages."""
+        """The ``qa ask --json`` shape: question, answered, quotes, passages, as_of, date_order."""
         from dataclasses import asdict
 
         return {
@@ -122,6 +137,8 @@ class Answer:
             "answered": self.answered,
             "quotes": [asdict(q) for q in self.quotes],
             "passages": [asdict(h) for h in self.hits],
+            "as_of": self.as_of,
+            "date_order": self.date_order,
         }
 
 

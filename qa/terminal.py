@@ -80,8 +80,9 @@ def format_answer(answer: Answer, terminal: Terminal = Terminal(), *, full: bool
     between » and «). Not found: the closest passages, one line each, or whole with ``full``.
     """
     if answer.answered:
-        return "\n\n".join(_quote_block(answer, number, quote, terminal)
-                           for number, quote in enumerate(answer.quotes, start=1))
+        blocks = [_quote_block(answer, number, quote, terminal) for number, quote in enumerate(answer.quotes, start=1)]
+        heading = answer_heading(answer)
+        return "\n\n".join([terminal.style(heading, bold=True)] * bool(heading) + blocks)
     lines = [terminal.style("Not found in the documents.", bold=True)]
     if answer.hits:
         lines.append("Closest passages (weak matches, not answers):")
@@ -90,16 +91,36 @@ def format_answer(answer: Answer, terminal: Terminal = Terminal(), *, full: bool
     return "\n".join(lines)
 
 
+def answer_heading(answer: Answer) -> str:
+    """"As of 2024-03-06." and/or "The documents differ over time: oldest first.", or ""."""
+    parts = []
+    if answer.as_of:
+        parts.append(f"As of {answer.as_of}.")
+    if answer.date_order:
+        parts.append(f"The documents differ over time; their quotes in date order, {answer.date_order}:")
+    return printable(" ".join(parts))
+
+
+def also_in(item: Hit | Quote) -> str:
+    """'also in: b.html, c.pdf (3 documents)' for text that copies of one story share, or ""."""
+    if not item.also_in:
+        return ""
+    return printable(f"also in: {', '.join(item.also_in)} ({len(item.also_in) + 1} documents)")
+
+
 def citation(item: Hit | Quote) -> str:
-    """'Title (file, p. N, chars a-b; score s)', printable."""
+    """'Title (file, date, p. N, chars a-b; score s)', printable."""
+    date = f", {item.date}" if item.date else ""
     page = f", p. {item.page}" if item.page is not None else ""
-    return printable(f"{item.title} ({item.source}{page}, chars {item.start}-{item.end}; score {item.score:.2f})")
+    return printable(f"{item.title} ({item.source}{date}{page}, chars {item.start}-{item.end}; score {item.score:.2f})")
 
 
 def _quote_block(answer: Answer, number: int, quote: Quote, terminal: Terminal) -> str:
     lines = [terminal.style(f"[{number}]", fg="cyan", bold=True) + " "
              + terminal.style(f"\u201c{printable(quote.text)}\u201d", bold=True),
              terminal.style(f"    \u2014 {citation(quote)}", dim=True)]
+    if quote.also_in:
+        lines.append(terminal.style(f"    {also_in(quote)}", dim=True))
     context = answer.passage_of(quote)
     if context:
         before = context.text[: quote.start - context.start]
@@ -135,7 +156,8 @@ def _weak_match(number: int, hit: Hit, terminal: Terminal, full: bool) -> str:
         body = textwrap.fill(text, max(MIN_WIDTH, terminal.width - 6))
         return f"{head}{terminal.style(citation(hit), dim=True)}\n" + textwrap.indent(body, "      ")
     page = f", p. {hit.page}" if hit.page is not None else ""
-    label = printable(f"{hit.source}{page} ({hit.score:.2f}): ")
+    date = f", {hit.date}" if hit.date else ""
+    label = printable(f"{hit.source}{date}{page} ({hit.score:.2f}): ")
     line = label + text
     room = terminal.width - len(head)
     if len(line) > room:

@@ -45,3 +45,20 @@ def index_dir(tmp_path_factory, corpus_dir, embedder) -> Path:
 @pytest.fixture(scope="session")
 def retriever(index_dir, embedder) -> Retriever:
     return Retriever.load(index_dir, embedder=embedder)
+
+
+NEWS = DATA / "news"
+"""Dated articles written for these tests: one wire story saved three times (txt, md, html) and
+two outlets' own reports of a flood, dated four days apart, with different figures."""
+
+
+@pytest.fixture(scope="session")
+def news_index(tmp_path_factory, embedder) -> Path:
+    folder = tmp_path_factory.mktemp("news-index")
+    build_index([NEWS], folder, embedder=embedder, progress=False)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def news(news_index, embedder) -> Retriever:
+    return Retriever.load(news_index, embedder=embedder)

@@ -62,13 +62,33 @@ def passage_url(passage: Hit | Quote, quotes: Sequence[Quote] = ()) -> str:
 
 
 def describe(item: Hit | Quote | DocumentInfo, page: int | None = None) -> str:
-    """'Title — file, p. N' as escaped HTML; a long title is shortened, and shown whole on hover."""
+    """'Title — file, date, p. N' as escaped HTML; a long title is shortened, and shown whole on hover."""
     parts = [item.source] if item.title != item.source else []
+    if getattr(item, "date", None):
+        parts.append(item.date)
     if page:
         parts.append(f"p. {page}")
     tail = f" — {escape_text(', '.join(parts))}" if parts else ""
     title = item.title if len(item.title) <= MAX_TITLE else item.title[: MAX_TITLE - 1].rstrip() + "…"
     return f'<strong class="qa-title" title="{escape_text(item.title)}">{escape_text(title)}</strong>{tail}'
+
+
+def also_in(item: Hit | Quote) -> str:
+    """'also in: b.html, c.pdf (3 documents)' as escaped HTML, for text that copies of a story share; or ""."""
+    if not item.also_in:
+        return ""
+    count = len(item.also_in) + 1
+    return f'<span class="qa-also-in">also in: {escape_text(", ".join(item.also_in))} ({count} documents)</span>'
+
+
+def answer_heading(answer: Answer) -> str:
+    """"As of <date>." and the note that quotes are in date order, as escaped HTML; or ""."""
+    parts = []
+    if answer.as_of:
+        parts.append(f"As of <strong>{escape_text(answer.as_of)}</strong>.")
+    if answer.date_order:
+        parts.append(f"The documents differ over time; their quotes in date order, {escape_text(answer.date_order)}:")
+    return f'<p class="qa-as-of">{" ".join(parts)}</p>' if parts else ""
 
 
 def highlight(passage: Hit | Quote, marks: Sequence[tuple[int, Quote]]) -> str:
@@ -103,6 +123,8 @@ def render_answer(answer: Answer, searched_for: str | None = None, turn: int = 0
             f'<p class="qa-searched">Searched for: <em>{escape_text(searched_for)}</em> '
             "(not what you meant? ask the whole question)</p>"
         )
+    if answer.answered:
+        parts.append(answer_heading(answer))
     if not answer.answered:
         parts.append(f'<p class="qa-not-found"><strong>{NOT_FOUND}</strong></p>')
         if answer.hits:
@@ -110,7 +132,8 @@ def render_answer(answer: Answer, searched_for: str | None = None, turn: int = 0
     for number, quote in enumerate(answer.quotes, 1):
         marker = f'<a class="qa-ref" href="#qa-source-{turn}-{number}" title="Show source {number}">[{number}]</a>'
         parts.append(f'<blockquote class="qa-quote">{escape_text(quote.text)} {marker}</blockquote>')
-        parts.append(f'<p class="qa-cite">[{number}] {describe(quote, quote.page)}</p>')
+        copies = f"<br>{also_in(quote)}" if quote.also_in else ""
+        parts.append(f'<p class="qa-cite">[{number}] {describe(quote, quote.page)}{copies}</p>')
     if answer.answered:
         parts.append('<p class="qa-actions"><button class="qa-copy" type="button">Copy quotes</button></p>'
                      f'<span class="qa-copy-text">{escape_text(copy_text(answer)).replace("<br>", "&#10;")}</span>')
@@ -118,7 +141,7 @@ def render_answer(answer: Answer, searched_for: str | None = None, turn: int = 0
         count = len(cited_passages(answer)) if answer.answered else len(answer.hits)
         parts.append(f'<details class="qa-message-sources"><summary>Sources ({count})</summary>'
                      f"{_source_cards(answer)}</details>")
-    return "\n".join(parts)
+    return "\n".join(part for part in parts if part)
 
 
 def copy_text(answer: Answer) -> str:
@@ -126,7 +149,7 @@ def copy_text(answer: Answer) -> str:
     lines = []
     for quote in answer.quotes:
         where = [quote.title] if quote.title != quote.source else []
-        where += [quote.source] + ([f"p. {quote.page}"] if quote.page else [])
+        where += [quote.source] + [d for d in (quote.date,) if d] + ([f"p. {quote.page}"] if quote.page else [])
         lines.append(f"\u201c{quote.text}\u201d \u2014 {', '.join(where)}")
     return "\n\n".join(lines)
 
@@ -151,9 +174,10 @@ def _source_card(passage: Hit | Quote, body: str, badge: str, marks: Sequence[tu
         'target="_blank" rel="noopener noreferrer">Open original</a>'
     )
     holds = "".join(f" qa-holds-{number}" for number, _ in marks)
+    copies = f"<br>{also_in(passage)}" if passage.also_in else ""
     return (
         f'<div class="qa-source{holds} {extra_class}">'
-        f'<div class="qa-source-head">{badge}{describe(passage, passage.page)} · {link}</div>'
+        f'<div class="qa-source-head">{badge}{describe(passage, passage.page)} · {link}{copies}</div>'
         f'<div class="qa-passage">{body}</div></div>'
     )
 
