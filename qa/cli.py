@@ -153,7 +153,7 @@ def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebu
 @click.option("-k", "k", type=click.IntRange(min=1), default=_default_k, show_default=True, cls=LibraryDefault,
               help="How many passages to retrieve.")
 @click.option("--json", "as_json", is_flag=True,
-              help="Print {question, answered, quotes, passages} as JSON.")
+              help="Print {question, answered, quotes, passages, as_of, date_order} as JSON.")
 @click.option("--full", is_flag=True, help="When not found, print the closest passages whole, not one line each.")
 @click.option("--since", metavar="DATE", help="Only documents dated on or after DATE (2023-07-01; 2023-07 or 2023 "
               "for a month or year). Undated documents are left out.")

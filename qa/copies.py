@@ -2,7 +2,7 @@
 
 The same wire story saved from three sites, or one article saved as HTML and as PDF, should be
 quoted once, with the other copies named ("also in"). At index time each document's distinct
-sentences of some length are hashed (after folding case, spacing and typographic quotes) into
+sentences of some length are hashed (as their words alone, case folded) into
 the store's ``copy_keys`` table. Two documents are copies when they share at least
 :data:`MIN_SHARED` such sentences and those make up :data:`MIN_CONTAINMENT` of the shorter
 one's; copies of copies form one group, recorded in each document's manifest record
@@ -17,6 +17,7 @@ quote is "also in" another document only if that document's text holds it.
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
@@ -34,8 +35,7 @@ MIN_CONTAINMENT = 0.8
 MAX_HOLDERS = 100
 """A sentence found in more documents than this is boilerplate (a footer), not a story."""
 
-_TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
-                             "\u2014": "-", "\u00a0": " ", "\u00ad": None})
+_WORD = re.compile(r"\w+")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS copy_keys (key INTEGER NOT NULL, source TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS copy_keys_key ON copy_keys(key);
@@ -44,8 +44,12 @@ CREATE INDEX IF NOT EXISTS copy_keys_source ON copy_keys(source);
 
 
 def normalised(text: str) -> str:
-    """``text`` as copies are compared: case folded, typographic quotes and dashes plain, spacing single."""
-    return " ".join(text.translate(_TYPOGRAPHY).casefold().split())
+    """``text`` as copies are compared: its words, case folded, one space before and after each.
+
+    Punctuation, quote marks and markup ("# " before a Markdown heading) differ between copies
+    of one text; its words don't. The spaces around them make ``in`` match whole words only.
+    """
+    return " " + " ".join(_WORD.findall(text.casefold())) + " "
 
 
 def sentence_keys(text: str, sentences: Iterable[Span]) -> set[int]:

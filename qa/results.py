@@ -124,6 +124,15 @@ class Answer:
     as_of: str | None = None
     date_order: str | None = None
 
+    @property
+    def time_note(self) -> str:
+        """What the answer says about time, or "": "As of 2024-03-06." and/or "The documents
+        differ over time; their quotes in date order, oldest first:"."""
+        parts = [f"As of {self.as_of}."] if self.as_of else []
+        if self.date_order:
+            parts.append(f"The documents differ over time; their quotes in date order, {self.date_order}:")
+        return " ".join(parts)
+
     def passage_of(self, quote: Quote) -> Hit | None:
         """The first of ``hits`` that holds all of ``quote`` (the passage to read it in)."""
         return next((hit for hit in self.hits if hit.holds(quote)), None)

@@ -27,7 +27,7 @@ from qa.scoring import (
     Scoring,
 )
 from qa.store import Scope, Store, StoredPassage
-from qa.timeline import Arranged, arrange, dates_of, in_date_order
+from qa.timeline import arrange, dates_of, in_date_order
 
 DEFAULT_K = 5
 MAX_QUESTION_CHARS = 2_000
@@ -164,29 +164,35 @@ class Retriever:
             return self._ask_each_source(question, k, wanted, _checked_count(per_source))
         ranking = self._rank(question, k, wanted)
         ranked, scoring = ranking.ranked, self.scoring
-        quotes = choose_quotes(question, ranked, ranking.store.document_text, scoring)
+        quotes, wider = self._choose_quotes(question, ranking)
         hits = [hit for hit, _ in ranked]
         confidence = answer_confidence(question, quotes, ranked, scoring)
         if confidence < self.not_found_threshold:
             return Answer(question, False, [], hits, confidence)
-        arranged = self._arranged(question, quotes, ranking)
+        quotes = _marked(quotes, ranking)
+        arranged = arrange(question, quotes, _marked(wider, ranking), scoring.recency_margin, scoring.max_quotes)
         if scoring.quote_passage_first:
             # The passage that holds the first quote is the one the answer comes from: show it first.
             first = quote_passage(arranged.quotes[0], hits)
             hits.sort(key=lambda h: h is not first)
         return Answer(question, True, arranged.quotes, hits, confidence, arranged.as_of, arranged.date_order)
 
-    def _arranged(self, question: str, quotes: list[Quote], ranking: _Ranking) -> Arranged:
-        """The quotes dated, copies quoted once, and in date order where ``qa.timeline`` says so."""
-        quotes = _marked(quotes, ranking)
+    def _choose_quotes(self, question: str, ranking: _Ranking) -> tuple[list[Quote], list[Quote]]:
+        """The answer's quotes, and the quotes of similar strength to weigh by date (``qa.timeline``).
+
+        When the passages come from documents of two dates or more, quotes are chosen once with
+        the wider ``recency_margin`` (and three times ``max_quotes``); the answer's own are those
+        of them within ``quote_margin`` of the best, at most ``max_quotes``, as ``choose_quotes``
+        would choose them.
+        """
+        scoring, text = self.scoring, ranking.store.document_text
         if len(dates_of([hit for hit, _ in ranking.ranked])) < 2:
-            return in_date_order(question, quotes)
-        # Quotes of similar strength from other dates are looked for with a wider margin.
-        scoring = self.scoring
+            return choose_quotes(question, ranking.ranked, text, scoring), []
         wide = replace(scoring, quote_margin=max(scoring.quote_margin, scoring.recency_margin),
                        max_quotes=3 * scoring.max_quotes)
-        wider = _marked(choose_quotes(question, ranking.ranked, ranking.store.document_text, wide), ranking)
-        return arrange(question, quotes, wider, scoring.recency_margin, scoring.max_quotes)
+        wider = choose_quotes(question, ranking.ranked, text, wide)
+        best = wider[0].score if wider else 0.0
+        return [q for q in wider if q.score >= best - scoring.quote_margin][: scoring.max_quotes], wider
 
     def _ask_each_source(self, question: str, k: int, wanted: DocumentFilter | None, sources: int) -> Answer:
         """The best quote of each of up to ``sources`` documents that answer, by their best passages.

@@ -81,24 +81,14 @@ def format_answer(answer: Answer, terminal: Terminal = Terminal(), *, full: bool
     """
     if answer.answered:
         blocks = [_quote_block(answer, number, quote, terminal) for number, quote in enumerate(answer.quotes, start=1)]
-        heading = answer_heading(answer)
-        return "\n\n".join([terminal.style(heading, bold=True)] * bool(heading) + blocks)
+        heading = [terminal.style(printable(answer.time_note), bold=True)] if answer.time_note else []
+        return "\n\n".join(heading + blocks)
     lines = [terminal.style("Not found in the documents.", bold=True)]
     if answer.hits:
         lines.append("Closest passages (weak matches, not answers):")
         for number, hit in enumerate(answer.hits, start=1):
             lines.append(_weak_match(number, hit, terminal, full))
     return "\n".join(lines)
-
-
-def answer_heading(answer: Answer) -> str:
-    """"As of 2024-03-06." and/or "The documents differ over time: oldest first.", or ""."""
-    parts = []
-    if answer.as_of:
-        parts.append(f"As of {answer.as_of}.")
-    if answer.date_order:
-        parts.append(f"The documents differ over time; their quotes in date order, {answer.date_order}:")
-    return printable(" ".join(parts))
 
 
 def also_in(item: Hit | Quote) -> str:

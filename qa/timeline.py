@@ -52,8 +52,8 @@ def arrange(question: str, quotes: list[Quote], wider: list[Quote], margin: floa
     """Choose and order an answer's quotes by date where the question or the quotes call for it.
 
     ``quotes`` are the answer's quotes, best first; ``wider`` are the quotes chosen with a
-    margin of at least ``margin`` (best first, the same best quote): those within ``margin`` of
-    the best are of similar strength.
+    margin of at least ``margin`` (best first, the same best quote), or none when the passages
+    they come from are all of one date: those within ``margin`` of the best are of similar strength.
     """
     similar = [q for q in wider if q.score >= wider[0].score - margin] if wider else []
     if asks_for_latest(question):

@@ -35,9 +35,9 @@ def test_ask_json_has_the_documented_shape(run, index_dir):
                  "Which administration is sending cluster munitions to Ukraine?")
     assert result.exit_code == 0
     answer = json.loads(result.stdout)
-    assert list(answer) == ["question", "answered", "quotes", "passages"]
+    assert list(answer) == ["question", "answered", "quotes", "passages", "as_of", "date_order"]
     assert answer["answered"] is True
-    keys = ["text", "source", "title", "page", "start", "end", "score"]
+    keys = ["text", "source", "title", "page", "start", "end", "score", "date", "also_in"]
     assert all(list(q) == keys for q in answer["quotes"] + answer["passages"])
     assert "Biden administration" in answer["quotes"][0]["text"]
     assert answer["quotes"][0]["source"] == "nato-cluster-munitions.txt"

@@ -74,21 +74,13 @@ def describe(item: Hit | Quote | DocumentInfo, page: int | None = None) -> str:
 
 
 def also_in(item: Hit | Quote) -> str:
-    """'also in: b.html, c.pdf (3 documents)' as escaped HTML, for text that copies of a story share; or ""."""
+    """"also in: b.html, c.pdf (3 documents)", each copy a link to open it, for text that copies of
+    one story share; or ""."""
     if not item.also_in:
         return ""
-    count = len(item.also_in) + 1
-    return f'<span class="qa-also-in">also in: {escape_text(", ".join(item.also_in))} ({count} documents)</span>'
-
-
-def answer_heading(answer: Answer) -> str:
-    """"As of <date>." and the note that quotes are in date order, as escaped HTML; or ""."""
-    parts = []
-    if answer.as_of:
-        parts.append(f"As of <strong>{escape_text(answer.as_of)}</strong>.")
-    if answer.date_order:
-        parts.append(f"The documents differ over time; their quotes in date order, {escape_text(answer.date_order)}:")
-    return f'<p class="qa-as-of">{" ".join(parts)}</p>' if parts else ""
+    links = ", ".join(f'<a href="{escape_text(document_url(copy))}" target="_blank" rel="noopener noreferrer">'
+                      f"{escape_text(copy)}</a>" for copy in item.also_in)
+    return f'<span class="qa-also-in">also in: {links} ({len(item.also_in) + 1} documents)</span>'
 
 
 def highlight(passage: Hit | Quote, marks: Sequence[tuple[int, Quote]]) -> str:
@@ -123,8 +115,8 @@ def render_answer(answer: Answer, searched_for: str | None = None, turn: int = 0
             f'<p class="qa-searched">Searched for: <em>{escape_text(searched_for)}</em> '
             "(not what you meant? ask the whole question)</p>"
         )
-    if answer.answered:
-        parts.append(answer_heading(answer))
+    if answer.answered and answer.time_note:
+        parts.append(f'<p class="qa-as-of"><strong>{escape_text(answer.time_note)}</strong></p>')
     if not answer.answered:
         parts.append(f'<p class="qa-not-found"><strong>{NOT_FOUND}</strong></p>')
         if answer.hits:
@@ -141,7 +133,7 @@ def render_answer(answer: Answer, searched_for: str | None = None, turn: int = 0
         count = len(cited_passages(answer)) if answer.answered else len(answer.hits)
         parts.append(f'<details class="qa-message-sources"><summary>Sources ({count})</summary>'
                      f"{_source_cards(answer)}</details>")
-    return "\n".join(part for part in parts if part)
+    return "\n".join(parts)
 
 
 def copy_text(answer: Answer) -> str:
