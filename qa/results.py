@@ -79,8 +79,21 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Context:
+    """Verbatim text before a quote that says whose words or whose list it is (the sentence that
+    names the speaker, or introduces the list): ``text == document_text(source)[start:end]``."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Quote:
-    """One to three contiguous sentences quoted verbatim: ``text == document_text(source)[start:end]``."""
+    """One to three contiguous sentences quoted verbatim: ``text == document_text(source)[start:end]``.
+
+    ``context``, when set, is the attribution that belongs with it (see :class:`Context`).
+    """
 
     text: str
     source: str
@@ -89,6 +102,7 @@ class Quote:
     start: int
     end: int
     score: float
+    context: Context | None = None
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 import re
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from qa.answer import answer_confidence, choose_quotes, quote_passage
+from qa.attribution import attribution
 from qa.config import default_index_dir
 from qa.embed import Embedder, canonical_model_name
 from qa.errors import InvalidInput
 from qa.manifest import MANIFEST, model_mismatch
-from qa.results import Answer, DocumentInfo, Hit, ScoredSentence
+from qa.results import Answer, Context, DocumentInfo, Hit, Quote, ScoredSentence
 from qa.scoring import (
     CONFIDENCE_SCALE,
     DEFAULT_SCORING,
@@ -121,6 +123,7 @@ class Retriever:
         confidence = answer_confidence(question, quotes, ranked, self.scoring)
         if confidence < self.not_found_threshold:
             return Answer(question, False, [], hits, confidence)
+        quotes = [_attributed(quote, store.document_text(quote.source)) for quote in quotes]
         if self.scoring.quote_passage_first:
             # The passage that holds the best quote is the one the answer comes from: show it first.
             first = quote_passage(quotes[0], hits)
@@ -198,6 +201,12 @@ class Retriever:
             scored.append((score, passage, sentences))
         scored.sort(key=lambda item: (-item[0], item[1].id))
         return [(_hit(store, passage, score), sentences) for score, passage, sentences in scored[:k]], store
+
+
+def _attributed(quote: Quote, text: str) -> Quote:
+    """``quote`` with the words before it that say whose list or words it is (``qa.attribution``)."""
+    span = attribution(text, quote.start, quote.end)
+    return replace(quote, context=Context(text[span.start : span.end], span.start, span.end)) if span else quote
 
 
 def _hit(store: Store, stored: StoredPassage, score: float) -> Hit:
