@@ -72,6 +72,9 @@ the last 12, so the reported rates are measured on articles the threshold was no
 """
 NOT_FOUND_THRESHOLDS = {"sentence-transformers/all-MiniLM-L6-v2": NOT_FOUND_THRESHOLD}
 """Built-in calibrations per model; an index's manifest may hold its own (``qa.evaluate.save_calibration``)."""
+RUNTIME_NOT_FOUND_THRESHOLDS = {("sentence-transformers/all-MiniLM-L6-v2", "onnx-int8"): 0.315}
+"""Built-in calibrations of (model, runtime) where int8 vectors move the confidence; set as above
+with ``calibrate.py --runtime onnx-int8`` (answered 0.979, refused 0.978 there too)."""
 CONFIDENCE_SCALE = 4
 """Version of :func:`answer_confidence`'s formula, stored with a calibrated threshold: a threshold
 set for another formula (1 = the best quote's score alone, 2 = without phrases, 3 = without

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from qa.answer import CONFIDENCE_SCALE
-from qa.embed import Embedder, canonical_model_name, default_model
+from qa.embed import Embedder, canonical_model_name, default_model, index_runtime
 from qa.errors import InvalidInput
 from qa.indexer import build_index
 from qa.retriever import Retriever
@@ -140,7 +140,7 @@ def dataset_format(path: str | os.PathLike) -> str:
 
 def evaluate(dataset: str | os.PathLike, *, index_dir: str | os.PathLike | None = None, holdout: int = 0,
              model: str | None = None, progress: bool = True, embedder: Embedder | None = None,
-             work_dir: str | os.PathLike = DEFAULT_WORK_DIR) -> BeirReport | SquadReport:
+             work_dir: str | os.PathLike = DEFAULT_WORK_DIR, runtime: str | None = None) -> BeirReport | SquadReport:
     """Measure the current configuration on ``dataset`` (BEIR folder or SQuAD file).
 
     Example:
@@ -152,17 +152,19 @@ def evaluate(dataset: str | os.PathLike, *, index_dir: str | os.PathLike | None 
         if holdout:
             raise InvalidInput("--holdout applies to SQuAD-format datasets only.")
         return evaluate_beir(dataset, index_dir=index_dir, model=model, progress=progress, embedder=embedder,
-                             work_dir=work_dir)
+                             work_dir=work_dir, runtime=runtime)
     return evaluate_squad(dataset, index_dir=index_dir, holdout=holdout, model=model, progress=progress,
-                          embedder=embedder, work_dir=work_dir)
+                          embedder=embedder, work_dir=work_dir, runtime=runtime)
 
 
 def _cache_dir(work_dir: str | os.PathLike, dataset: Path, files: list[Path], model: str | None,
-               suffix: str = "") -> Path:
+               suffix: str = "", runtime: str | None = None) -> Path:
     digest = hashlib.sha256()
     for file in files:
         digest.update(file.read_bytes())
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", canonical_model_name(model or default_model()))
+    if runtime not in (None, "torch"):  # torch indexes keep the names they had before runtimes
+        name += f"-{runtime}"
     return Path(work_dir).resolve() / f"{dataset.stem}-{digest.hexdigest()[:12]}-{name}{suffix}"
 
 
@@ -222,7 +224,8 @@ def prepare_beir_index(folder: str | os.PathLike, index_dir: str | os.PathLike |
     """Write each corpus entry as a text file and index them (cached); returns (index, source -> id, seconds)."""
     folder = Path(folder)
     corpus, _, _ = load_beir(folder)
-    base = _cache_dir(work_dir, folder, [folder / "corpus.jsonl"], embedder.name if embedder else model)
+    base = _cache_dir(work_dir, folder, [folder / "corpus.jsonl"], embedder.name if embedder else model,
+                      runtime=embedder.runtime if embedder else None)
     docs = base / "docs"
     index_dir = Path(index_dir) if index_dir else base / "index"
     docs.mkdir(parents=True, exist_ok=True)
@@ -239,10 +242,11 @@ def prepare_beir_index(folder: str | os.PathLike, index_dir: str | os.PathLike |
 
 def evaluate_beir(folder: str | os.PathLike, *, index_dir: str | os.PathLike | None = None, model: str | None = None,
                   depth: int = BEIR_DEPTH, progress: bool = True, embedder: Embedder | None = None,
-                  work_dir: str | os.PathLike = DEFAULT_WORK_DIR) -> BeirReport:
+                  work_dir: str | os.PathLike = DEFAULT_WORK_DIR, runtime: str | None = None) -> BeirReport:
     """Rank the corpus for every judged query; documents rank by their best passage."""
     from qa.progress import progress_bar
 
+    embedder = embedder or Embedder(model, runtime=runtime)
     _, queries, qrels = load_beir(folder)
     index_dir, ids, seconds = prepare_beir_index(folder, index_dir, model, progress, embedder, work_dir)
     retriever = Retriever.load(index_dir, embedder=embedder)
@@ -305,7 +309,8 @@ def prepare_squad_index(path: str | os.PathLike, index_dir: str | os.PathLike | 
     if holdout >= len(articles):
         raise InvalidInput(f"--holdout {holdout} would leave none of the {len(articles)} articles in the index.")
     indexed = list(articles)[: len(articles) - holdout]
-    base = _cache_dir(work_dir, Path(path), [Path(path)], embedder.name if embedder else model, f"-holdout{holdout}")
+    base = _cache_dir(work_dir, Path(path), [Path(path)], embedder.name if embedder else model, f"-holdout{holdout}",
+                      embedder.runtime if embedder else None)
     docs = base / "docs"
     index_dir = Path(index_dir) if index_dir else base / "index"
     docs.mkdir(parents=True, exist_ok=True)
@@ -319,8 +324,10 @@ def prepare_squad_index(path: str | os.PathLike, index_dir: str | os.PathLike | 
 
 def evaluate_squad(path: str | os.PathLike, *, index_dir: str | os.PathLike | None = None, holdout: int = 0,
                    model: str | None = None, k: int = 5, progress: bool = True,
-                   embedder: Embedder | None = None, work_dir: str | os.PathLike = DEFAULT_WORK_DIR) -> SquadReport:
+                   embedder: Embedder | None = None, work_dir: str | os.PathLike = DEFAULT_WORK_DIR,
+                   runtime: str | None = None) -> SquadReport:
     """Ask every question of the dataset and measure passages, quotes and the not-found decision."""
+    embedder = embedder or Embedder(model, runtime=runtime)
     index_dir, articles, seconds = prepare_squad_index(path, index_dir, holdout, model, progress, embedder, work_dir)
     retriever = Retriever.load(index_dir, embedder=embedder)
     covered_titles = set(list(articles)[: len(articles) - holdout])
@@ -368,9 +375,9 @@ def summarise(outcomes: list[Outcome], elapsed: float) -> SquadReport:
 
 
 def save_calibration(index_dir: str | os.PathLike, threshold: float, *, model: str, note: str = "") -> None:
-    """Store a not-found threshold in the index's manifest, with the model it was calibrated for.
+    """Store a not-found threshold in the index's manifest, with the model and runtime it was calibrated for.
 
-    ``Retriever`` uses it only while the index is built with that model; later builds keep it.
+    ``Retriever`` uses it only while the index is built with that model and runtime; later builds keep it.
     """
     from qa.store import MANIFEST, read_manifest, write_json_atomically, write_lock
 
@@ -378,6 +385,6 @@ def save_calibration(index_dir: str | os.PathLike, threshold: float, *, model: s
         raise InvalidInput(f"A not-found threshold is between 0 and 1, not {threshold}.")
     with write_lock(index_dir):
         manifest = read_manifest(index_dir)
-        manifest["not_found"] = {"model": canonical_model_name(model), "threshold": threshold,
-                                 "scale": CONFIDENCE_SCALE, "calibration": note}
+        manifest["not_found"] = {"model": canonical_model_name(model), "runtime": index_runtime(manifest),
+                                 "threshold": threshold, "scale": CONFIDENCE_SCALE, "calibration": note}
         write_json_atomically(Path(index_dir, MANIFEST), manifest)

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from qa.chunk import PASSAGE_RULES, distinct_sentences, split_passages
-from qa.embed import Embedder, canonical_model_name, default_model
+from qa.embed import Embedder, canonical_model_name, default_model, index_runtime
 from qa.errors import EmptyCorpus, IndexMismatch, UnsupportedDocument
 from qa.ingest import SourceFile, file_hash, find_files, load_document, shown_path
 from qa.progress import progress_bar
@@ -46,11 +46,13 @@ def build_index(
     progress: bool = True,
     embedder: Embedder | None = None,
     index_type: str | None = None,
+    runtime: str | None = None,
 ) -> IndexReport:
     """Index the documents under ``paths`` into ``index_dir`` and report what was done.
 
     ``index_type`` is ``auto`` (exact search below 20k vectors, IVF above), ``flat`` or ``ivf``;
-    an index keeps its setting until another is given.
+    an index keeps its setting until another is given. ``runtime`` (see :class:`Embedder`) is
+    recorded in a new index; an existing one is updated with its own.
 
     Example:
         >>> report = build_index(["docs/"], "index/")
@@ -60,9 +62,11 @@ def build_index(
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     index_dir = Path(index_dir or default_index_dir())
+    embedded = 0
     with write_lock(index_dir):
         base = None if rebuild else _current(index_dir)
         model_name = _choose_model(index_dir, base, model, embedder)
+        runtime = _choose_runtime(index_dir, base, runtime, embedder)
         files, skipped = find_files(paths)
         roots = {str(Path(p).resolve()) for p in paths}
         plan = _Plan(base, files, roots, skipped)
@@ -78,12 +82,13 @@ def build_index(
                     + _skipped_hint(skipped)
                 )
             pause_point("before-embedding")
-            embedder = embedder or Embedder(model_name)
+            embedder = embedder or Embedder(model_name, runtime=runtime)
             writer = StoreWriter(index_dir, model=model_name, dimension=embedder.dimension, base=base,
                                  index_type=index_type)
+            writer.extra["runtime"] = embedder.runtime
             try:
                 writer.remove_documents(plan.removed + [f.source for f, _ in plan.to_load if f.source in plan.known])
-                _add_files(writer, embedder, plan, report, progress)
+                embedded = _add_files(writer, embedder, plan, report, progress)
                 if not writer.documents:
                     raise EmptyCorpus(f"None of the files in {', '.join(map(str, paths))} could be indexed."
                                       + _skipped_hint(skipped))
@@ -96,6 +101,7 @@ def build_index(
         if base is not None:
             base.close()
     report.seconds = time.perf_counter() - started
+    report.passages_per_second = embedded / report.seconds
     return report
 
 
@@ -114,6 +120,21 @@ def _choose_model(index_dir: Path, base: Store | None, model: str | None, embedd
         raise IndexMismatch(
             f"The index at {shown(index_dir)} was built with model '{existing}', not '{asked}'. "
             f"Use `qa index --rebuild --model {asked}` to rebuild it with the new model."
+        )
+    return existing
+
+
+def _choose_runtime(index_dir: Path, base: Store | None, asked: str | None, embedder: Embedder | None) -> str | None:
+    """The asked runtime, else the index's own (None for a new index: the default)."""
+    asked = embedder.runtime if embedder else None if asked == "auto" else asked
+    if base is None:
+        return asked
+    existing = index_runtime(base.manifest)
+    # int8 and fp32 vectors of a sentence differ (cosine 0.99 on average), so they are not mixed.
+    if asked and asked != existing:
+        raise IndexMismatch(
+            f"The index at {shown(index_dir)} was built with the {existing} runtime, not {asked}. "
+            f"Rebuild it to change runtime: `qa index --rebuild --runtime {asked}`."
         )
     return existing
 
@@ -165,7 +186,8 @@ EMBED_BATCH_SENTENCES = 2048
 """Sentences of several documents are embedded together, in batches of about this many."""
 
 
-def _add_files(writer: StoreWriter, embedder: Embedder, plan: _Plan, report: IndexReport, progress: bool) -> None:
+def _add_files(writer: StoreWriter, embedder: Embedder, plan: _Plan, report: IndexReport, progress: bool) -> int:
+    """Read, embed and add the files to load; returns how many passages they had."""
     pending: list[tuple[Document, dict, list[Passage], list[Span]]] = []
     pending_sentences = 0
 
@@ -181,9 +203,14 @@ def _add_files(writer: StoreWriter, embedder: Embedder, plan: _Plan, report: Ind
         pending.clear()
         pending_sentences = 0
 
+    begun, read = time.perf_counter(), 0
+
+    def rate() -> str:
+        return f"{read / (time.perf_counter() - begun):.0f} passages/s"
+
     loaded = _read_ahead(plan.to_load)
     for file, digest, document, passages, sentences in progress_bar(loaded, progress, desc="Indexing", unit="file",
-                                                                     total=len(plan.to_load)):
+                                                                     total=len(plan.to_load), status=rate):
         if isinstance(document, UnsupportedDocument):
             report.skipped.append(Skipped(shown_path(file.path), str(document)))
             continue
@@ -193,6 +220,7 @@ def _add_files(writer: StoreWriter, embedder: Embedder, plan: _Plan, report: Ind
                   "passage_rules": PASSAGE_RULES}
         pending.append((document, record, passages, sentences))
         pending_sentences += len(sentences)
+        read += len(passages)
         if file.source in plan.known:
             report.updated += 1
         else:
@@ -200,6 +228,7 @@ def _add_files(writer: StoreWriter, embedder: Embedder, plan: _Plan, report: Ind
         if pending_sentences >= EMBED_BATCH_SENTENCES:
             flush()
     flush()
+    return read
 
 
 READ_AHEAD_FILES = 64

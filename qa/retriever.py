@@ -11,11 +11,12 @@ from qa.answer import (
     CONFIDENCE_SCALE,
     NOT_FOUND_THRESHOLD,
     NOT_FOUND_THRESHOLDS,
+    RUNTIME_NOT_FOUND_THRESHOLDS,
     answer_confidence,
     choose_quotes,
     quote_passage,
 )
-from qa.embed import Embedder, canonical_model_name
+from qa.embed import Embedder, canonical_model_name, index_runtime
 from qa.errors import IndexMismatch, InvalidInput
 from qa.indexer import default_index_dir
 from qa.results import Answer, DocumentInfo, Hit, ScoredSentence
@@ -55,10 +56,12 @@ class Retriever:
 
     @classmethod
     def load(cls, index_dir: str | os.PathLike | None = None, *, model: str | None = None,
-             embedder: Embedder | None = None) -> Retriever:
+             embedder: Embedder | None = None, runtime: str | None = None) -> Retriever:
         """Open the index in ``index_dir`` (default ``$QA_INDEX_DIR`` or ``index``).
 
         The model is the one the index was built with; passing another one raises IndexMismatch.
+        Questions are embedded by the index's runtime, or by ``runtime`` if given (a question's
+        vector is not stored, so any runtime of the same model may embed it).
         """
         store = Store(index_dir or default_index_dir())
         built_with = store.manifest["model"]
@@ -68,7 +71,7 @@ class Retriever:
                 f"The index at {shown(store.index_dir)} was built with model '{built_with}', not '{asked}'. "
                 f"Load it without a model, or rebuild it with `qa index --rebuild --model {asked}`."
             )
-        return cls(store, embedder or Embedder(built_with))
+        return cls(store, embedder or Embedder(built_with, runtime=runtime or index_runtime(store.manifest)))
 
     @property
     def index_dir(self) -> Path:
@@ -78,6 +81,11 @@ class Retriever:
     def model(self) -> str:
         return self._store.manifest["model"]
 
+    @property
+    def runtime(self) -> str:
+        """The runtime the index's vectors were made with."""
+        return index_runtime(self._store.manifest)
+
     def reload(self) -> bool:
         """Switch to the folder's newest build if it changed; True when it did."""
         with self._lock:
@@ -85,8 +93,8 @@ class Retriever:
             if stamp == self._manifest_stamp:
                 return False
             fresh = Store(self._store.index_dir)
-            if fresh.manifest["model"] != self._store.manifest["model"]:
-                self._embedder = Embedder(fresh.manifest["model"])
+            if (fresh.manifest["model"], index_runtime(fresh.manifest)) != (self.model, self.runtime):
+                self._embedder = Embedder(fresh.manifest["model"], runtime=index_runtime(fresh.manifest))
             old, self._store, self._manifest_stamp = self._store, fresh, stamp
             old.close()
             return True
@@ -109,15 +117,16 @@ class Retriever:
     def not_found_threshold(self) -> float:
         """The confidence below which ``ask`` answers "not found".
 
-        The value calibrated for this index's model and confidence formula and stored in its
-        manifest (see ``qa.evaluate.save_calibration``), else the built-in calibration for the model.
+        The value calibrated for this index's model, runtime and confidence formula and stored in
+        its manifest (see ``qa.evaluate.save_calibration``), else the built-in calibration for the model.
         """
         manifest = self._store.manifest
         stored = manifest.get("not_found")
         if (isinstance(stored, dict) and stored.get("model") == manifest["model"]
-                and stored.get("scale", 1) == CONFIDENCE_SCALE):
+                and stored.get("runtime", "torch") == self.runtime and stored.get("scale", 1) == CONFIDENCE_SCALE):
             return float(stored["threshold"])
-        return NOT_FOUND_THRESHOLDS.get(manifest["model"], NOT_FOUND_THRESHOLD)
+        return RUNTIME_NOT_FOUND_THRESHOLDS.get((manifest["model"], self.runtime),
+                                                NOT_FOUND_THRESHOLDS.get(manifest["model"], NOT_FOUND_THRESHOLD))
 
     def ask(self, question: str, k: int = DEFAULT_K) -> Answer:
         """Quotes that answer ``question``, or ``answered=False`` with the closest passages."""
