@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import sys
@@ -77,7 +78,7 @@ class Embedder:
 
     def _resolve_runtime(self) -> str:
         forced = self._device not in (None, "cpu") or self._precision is not None
-        runnable = self._onnx_folder() is not None
+        runnable = self._onnx_folder is not None
         if self._asked_runtime == "auto":
             return "torch" if forced or not runnable or _cuda_available() else CPU_RUNTIME
         if self._asked_runtime != "torch" and forced:
@@ -88,7 +89,9 @@ class Embedder:
                                f"sentence-transformers model; '{self.name}' is not one. Use the torch runtime.")
         return self._asked_runtime
 
+    @functools.cached_property
     def _onnx_folder(self) -> str | None:
+        """The model folder if ONNX Runtime can run it (checked once: it parses tokenizer.json)."""
         from qa import onnx_encoder
 
         location = _model_location(self.name)
@@ -155,7 +158,7 @@ class Embedder:
         runtime = self.runtime
         if runtime == "torch":
             forced = self._device not in (None, "cpu") or self._precision not in (None, "float32")
-            if forced or self._onnx_folder() is None:
+            if forced or self._onnx_folder is None:
                 return self.encode([text])[0]
             runtime = "onnx"
         return self._encoder(runtime, QUESTION_THREADS).encode([text])[0]

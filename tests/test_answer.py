@@ -6,6 +6,7 @@ import pytest
 from qa import Retriever
 from qa.answer import (
     NOT_FOUND_THRESHOLDS,
+    RUNTIME_NOT_FOUND_THRESHOLDS,
     WEIGHT_MISSING_NUMBERS,
     WEIGHT_PHRASES,
     Candidate,
@@ -113,7 +114,8 @@ def test_calibrated_threshold_is_stored_with_its_model(index_dir, embedder, tmp_
     copy = tmp_path / "index"
     shutil.copytree(index_dir, copy)
     retriever = Retriever.load(copy, embedder=embedder)
-    assert retriever.not_found_threshold == NOT_FOUND_THRESHOLDS[embedder.name]
+    built_in = RUNTIME_NOT_FOUND_THRESHOLDS.get((embedder.name, embedder.runtime), NOT_FOUND_THRESHOLDS[embedder.name])
+    assert retriever.not_found_threshold == built_in
     question = "Which administration is sending cluster munitions to Ukraine?"
     assert retriever.ask(question).answered
 
@@ -125,12 +127,12 @@ def test_calibrated_threshold_is_stored_with_its_model(index_dir, embedder, tmp_
 
     save_calibration(copy, 0.99, model="some/other-model")
     retriever.reload()
-    assert retriever.not_found_threshold == NOT_FOUND_THRESHOLDS[embedder.name], "another model's value is ignored"
+    assert retriever.not_found_threshold == built_in, "another model's value is ignored"
 
     manifest = json.loads((copy / "manifest.json").read_text())
     manifest["not_found"] = {"model": embedder.name, "threshold": 0.99}  # stored for the quote score alone
     (copy / "manifest.json").write_text(json.dumps(manifest))
     retriever.reload()
-    assert retriever.not_found_threshold == NOT_FOUND_THRESHOLDS[embedder.name], "another formula's value is ignored"
+    assert retriever.not_found_threshold == built_in, "another formula's value is ignored"
     with pytest.raises(ValueError, match="between 0 and 1"):
         save_calibration(copy, 1.5, model=embedder.name)

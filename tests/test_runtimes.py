@@ -121,3 +121,15 @@ def test_cli_runtime_option(docs, tmp_path, monkeypatch):
     monkeypatch.setenv("QA_RUNTIME", "fast")
     result = runner.invoke(cli, ["index", str(docs), "--index-dir", str(tmp_path / "i")])
     assert result.exit_code == 1 and result.output.startswith("Error: Unknown runtime 'fast'")
+
+
+def test_the_chat_page_embeds_uploads_with_the_index_runtime(index_dir, tmp_path):
+    from ui.app import open_index
+
+    copy = tmp_path / "copy"
+    shutil.copytree(index_dir, copy)
+    data = manifest(copy)
+    data.pop("runtime")  # an index from before runtimes: uploads must not be embedded in int8
+    (copy / MANIFEST).write_text(json.dumps(data), encoding="utf-8")
+    retriever, embedder = open_index(copy, tmp_path)
+    assert embedder.runtime == retriever.runtime == "torch"
