@@ -178,8 +178,10 @@ def choose_quotes(
     """The best quotes from the top passages, best first, each scored (no threshold applied)."""
     candidates, texts = [], []
     for candidate in _candidates(ranked[: scoring.quote_passages]):
-        text = document_text(candidate.hit.source)[candidate.sentence.start : candidate.sentence.end]
-        if text.strip() != candidate.hit.title.strip():  # the title is in every citation: quoting it says nothing
+        document = document_text(candidate.hit.source)
+        text = document[candidate.sentence.start : candidate.sentence.end]
+        # A headline is in every citation as the title: quoting it says nothing (unless it is all there is).
+        if text.strip() != candidate.hit.title.strip() or not document[candidate.sentence.end :].strip():
             candidates.append(candidate)
             texts.append(text)
     if not candidates:

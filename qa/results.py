@@ -171,3 +171,5 @@ class IndexReport:
     removed: int = 0
     unchanged: int = 0
     seconds: float = 0.0
+    passages_per_second: float = 0.0
+    """Passages of the added and updated documents per second of the run (0 when none were)."""

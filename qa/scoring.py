@@ -12,11 +12,21 @@ from dataclasses import dataclass
 CONFIDENCE_SCALE = 5
 """Version of the confidence formula (``qa.answer.answer_confidence``), stored with a calibrated
 threshold: a threshold set for another formula is ignored."""
-NOT_FOUND_THRESHOLDS = {"sentence-transformers/all-MiniLM-L6-v2": 0.33}
-"""Built-in not-found thresholds per model, for this confidence formula; an index's manifest may
-hold its own (``qa.manifest.save_calibration``)."""
+NOT_FOUND_THRESHOLDS = {
+    ("sentence-transformers/all-MiniLM-L6-v2", "fp32"): 0.33,
+    ("sentence-transformers/all-MiniLM-L6-v2", "onnx-int8"): 0.315,
+}
+"""Built-in not-found thresholds per model and runtime (torch and onnx both make fp32 vectors),
+for this confidence formula, set with benchmarks/calibrate.py; an index's manifest may hold its
+own (``qa.manifest.save_calibration``)."""
 FALLBACK_THRESHOLD = 0.33
 """The not-found threshold for a model without a calibration of its own."""
+
+
+def built_in_threshold(model: str, runtime: str) -> float:
+    """The built-in not-found threshold for vectors of ``model`` made by ``runtime``."""
+    precision = "fp32" if runtime in ("torch", "onnx") else runtime
+    return NOT_FOUND_THRESHOLDS.get((model, precision), FALLBACK_THRESHOLD)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from qa.answer import (
 )
 from qa.evaluate import save_calibration
 from qa.results import Hit, ScoredSentence
-from qa.scoring import DEFAULT_SCORING, NOT_FOUND_THRESHOLDS
+from qa.scoring import DEFAULT_SCORING, built_in_threshold
 
 TEXT = ("The Kestrel Lighthouse stands on a granite headland. It was built in 1871 by the engineer Margit Olsen. "
         "Its lamp can be seen from 22 nautical miles away.")
@@ -108,7 +108,7 @@ def test_calibrated_threshold_is_stored_with_its_model(index_dir, embedder, tmp_
     copy = tmp_path / "index"
     shutil.copytree(index_dir, copy)
     retriever = Retriever.load(copy, embedder=embedder)
-    assert retriever.not_found_threshold == NOT_FOUND_THRESHOLDS[embedder.name]
+    assert retriever.not_found_threshold == built_in_threshold(embedder.name, embedder.runtime)
     question = "Which administration is sending cluster munitions to Ukraine?"
     assert retriever.ask(question).answered
 
@@ -120,13 +120,13 @@ def test_calibrated_threshold_is_stored_with_its_model(index_dir, embedder, tmp_
 
     save_calibration(copy, 0.99, model="some/other-model")
     retriever.reload()
-    assert retriever.not_found_threshold == NOT_FOUND_THRESHOLDS[embedder.name], "another model's value is ignored"
+    assert retriever.not_found_threshold == built_in_threshold(embedder.name, embedder.runtime), "another model's value is ignored"
 
     manifest = json.loads((copy / "manifest.json").read_text())
     manifest["not_found"] = {"model": embedder.name, "threshold": 0.99}  # stored for the quote score alone
     (copy / "manifest.json").write_text(json.dumps(manifest))
     retriever.reload()
-    assert retriever.not_found_threshold == NOT_FOUND_THRESHOLDS[embedder.name], "another formula's value is ignored"
+    assert retriever.not_found_threshold == built_in_threshold(embedder.name, embedder.runtime), "another formula's value is ignored"
     with pytest.raises(ValueError, match="between 0 and 1"):
         save_calibration(copy, 1.5, model=embedder.name)
 
