@@ -61,7 +61,6 @@ class Embedder:
         self._runtime: str | None = None
         self._model = None
         self._loading = threading.Lock()
-        self._encoders: dict[tuple[str, int | None], OnnxEncoder] = {}
 
     @property
     def runtime(self) -> str:
@@ -130,16 +129,17 @@ class Embedder:
         return model
 
     def _encoder(self, runtime: str, threads: int | None) -> OnnxEncoder:
-        """The ONNX Runtime encoder of ``runtime`` with ``threads`` (made once, exported first if needed)."""
-        key = (runtime, threads)
-        if key not in self._encoders:
-            with self._loading:
-                if key not in self._encoders:
+        """The ONNX Runtime encoder of ``runtime`` with ``threads``: made once per process (exported
+        first if needed) and shared by every Embedder of this model, as a loaded model is read-only."""
+        key = (self.name, runtime, threads)
+        if key not in _ENCODERS:
+            with _ENCODERS_LOADING:
+                if key not in _ENCODERS:
                     from qa.onnx_encoder import OnnxEncoder
 
-                    self._encoders[key] = OnnxEncoder(_model_location(self.name), runtime, threads=threads)
+                    _ENCODERS[key] = OnnxEncoder(_model_location(self.name), runtime, threads=threads)
                     logger.info("%s runs %s with %s thread(s)", self.name, runtime, threads or "all")
-        return self._encoders[key]
+        return _ENCODERS[key]
 
     def encode_question(self, text: str) -> np.ndarray:
         """The unit-length float32 vector of one text, for searching with a question.
@@ -183,6 +183,9 @@ class Embedder:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
 
+
+_ENCODERS: dict[tuple[str, str, int | None], OnnxEncoder] = {}
+_ENCODERS_LOADING = threading.Lock()
 
 RUNTIMES = ("torch", "onnx", "onnx-int8")
 """What ``Embedder(runtime=...)`` and ``--runtime`` accept, besides ``auto``."""

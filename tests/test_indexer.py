@@ -21,8 +21,7 @@ class CountingEmbedder(Embedder):
 
     def __init__(self, real: Embedder, fail_after: int | None = None) -> None:
         super().__init__(real.name, runtime=real.runtime)
-        self._encoders = real._encoders  # the real one's loaded model, not a second copy
-        self._model = real._model
+        self._model = real._model  # torch's model, if loaded (ONNX Runtime's are shared anyway)
         self.texts = 0
         self.fail_after = fail_after
 
