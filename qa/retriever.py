@@ -213,8 +213,7 @@ def _attributed(quote: Quote, text: str) -> Quote:
 
 def _hit(store: Store, stored: StoredPassage, score: float) -> Hit:
     p = stored.passage
-    text = store.document_text(p.source)[p.start : p.end]
-    return Hit(text, p.source, stored.title, p.page, p.start, p.end, round(score, 4))
+    return Hit(store.passage_text(p), p.source, stored.title, p.page, p.start, p.end, round(score, 4))
 
 
 def _checked(question: str, k: int) -> str:

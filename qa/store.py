@@ -181,6 +181,13 @@ class Store:
             raise damaged(self.index_dir, f"the text of {source!r} is not text")
         return row[0]
 
+    def passage_text(self, passage: Passage) -> str:
+        """The text of a stored passage (its span of its document's text)."""
+        text = self.document_text(passage.source)
+        if not 0 <= passage.start <= passage.end <= len(text):
+            raise damaged(self.index_dir, f"a passage lies outside the text of {passage.source!r}")
+        return text[passage.start : passage.end]
+
     def documents(self) -> list[DocumentInfo]:
         """Every indexed document, by id."""
         with self._reading("the documents table"):
