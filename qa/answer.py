@@ -290,4 +290,5 @@ def _quote(candidate: Candidate, score: float, text: str, last: Candidate) -> Qu
     if last.following and (len(sentence.split()) < SHORT_SENTENCE_WORDS or sentence.endswith(":")):
         end = last.following.end
     hit = candidate.hit
-    return Quote(text[start:end], hit.source, hit.title, hit.page, start, end, round(score, 4))
+    return Quote(text[start:end], hit.source, hit.title, hit.page, start, end, round(score, 4), hit.date, hit.author,
+                 hit.url, hit.page_label)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from qa.chunk import PASSAGE_RULES, distinct_sentences, split_passages
 from qa.embed import Embedder, canonical_model_name, default_model
+from qa.formats import READING_RULES
 from qa.errors import EmptyCorpus, IndexMismatch, UnsupportedDocument
 from qa.ingest import SourceFile, file_hash, find_files, load_document, shown_path
 from qa.progress import progress_bar
@@ -28,6 +29,9 @@ from qa.vectors import DEFAULT_INDEX_TYPE, check_index_type, default_index_type
 
 logger = logging.getLogger(__name__)
 
+RULES = {"passage_rules": PASSAGE_RULES, "reading_rules": READING_RULES}
+"""The versions of the rules each document was read and split under, kept in its manifest record
+(a record without one was made under version 1)."""
 DEFAULT_DOCS_DIR = "docs"
 DEFAULT_INDEX_DIR = "index"
 
@@ -152,8 +156,8 @@ class _Plan:
             except OSError as err:
                 skipped.append(Skipped(shown_path(file.path), f"can't read file: {err.strerror}"))
                 continue
-            # A document split under older passage rules is read again, even when unchanged.
-            if record and record.get("hash") == digest and record.get("passage_rules", 1) == PASSAGE_RULES:
+            # A document read or split under older rules is read again, even when unchanged.
+            if record and record.get("hash") == digest and all(record.get(k, 1) == v for k, v in RULES.items()):
                 self.unchanged.append(file.source)
             else:
                 self.to_load.append((file, digest))
@@ -189,8 +193,7 @@ def _add_files(writer: StoreWriter, embedder: Embedder, plan: _Plan, report: Ind
             continue
         # A document keeps the root it was first indexed under, so that folder's runs can remove it.
         root = plan.known.get(file.source, {}).get("root") or file.root
-        record = {"hash": digest, "root": root, "path": document.path, "title": document.title,
-                  "passage_rules": PASSAGE_RULES}
+        record = {"hash": digest, "root": root, "path": document.path, "title": document.title, **RULES}
         pending.append((document, record, passages, sentences))
         pending_sentences += len(sentences)
         if file.source in plan.known:

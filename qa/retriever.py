@@ -186,7 +186,8 @@ class Retriever:
 def _hit(store: Store, stored: StoredPassage, score: float) -> Hit:
     p = stored.passage
     text = store.document_text(p.source)[p.start : p.end]
-    return Hit(text, p.source, stored.title, p.page, p.start, p.end, round(score, 4))
+    return Hit(text, p.source, stored.title, p.page, p.start, p.end, round(score, 4),
+               **store.document_details(p.source).about(p.page))
 
 
 def _checked(question: str, k: int) -> str:

@@ -57,6 +57,19 @@ VECTOR_FILES = ("passages", "sentences")
 
 
 @dataclass(frozen=True)
+class DocumentDetails:
+    """What a hit carries about its document: metadata (author, date, url...) and PDF page labels."""
+
+    metadata: dict[str, str]
+    page_labels: dict[int, str]
+
+    def about(self, page: int | None) -> dict[str, str | None]:
+        """The ``date``, ``author``, ``url`` and ``page_label`` fields of a Hit on ``page``."""
+        fields = {key: str(self.metadata[key]) if self.metadata.get(key) else None for key in ("date", "author", "url")}
+        return {**fields, "page_label": self.page_labels.get(page) if page is not None else None}
+
+
+@dataclass(frozen=True)
 class StoredPassage:
     """A passage as stored: its vector id, the passage, its sentences' vector ids, its document's title."""
 
@@ -135,6 +148,7 @@ class Store:
                 f"manifest {expected}). {rebuild_hint(index_dir)}"
             )
         self.document_text = lru_cache(maxsize=256)(self._document_text)
+        self.document_details = lru_cache(maxsize=256)(self._document_details)
         from qa.lexical import LexicalIndex
 
         try:
@@ -184,6 +198,15 @@ class Store:
         if row is None:
             raise KeyError(f"No document {source!r} in the index at {self.index_dir}")
         return row[0]
+
+    def _document_details(self, source: str) -> DocumentDetails:
+        row = self._db.execute("SELECT pages, metadata FROM documents WHERE source = ?", (source,)).fetchone()
+        try:
+            pages, metadata = json.loads(row[0]), json.loads(row[1])
+            labels = {int(span[0]): str(span[3]) for span in pages if len(span) > 3 and span[3] is not None}
+            return DocumentDetails(metadata if isinstance(metadata, dict) else {}, labels)
+        except (TypeError, ValueError, IndexError, KeyError):  # no such document, or details it can't read
+            return DocumentDetails({}, {})
 
     def documents(self) -> list[DocumentInfo]:
         """Every indexed document, by id."""
@@ -260,7 +283,7 @@ class StoreWriter:
 
         Every sentence of every passage must be among ``sentences``.
         """
-        pages = [[p.page, p.start, p.end] for p in document.pages]
+        pages = [[p.page, p.start, p.end, p.label] for p in document.pages]
         self._db.execute(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
             (document.source, document.title, document.path, document.text, json.dumps(pages),
