@@ -1,6 +1,6 @@
-"""Write the small PDFs under tests/data that test PDF reading (run by hand; needs reportlab).
+"""Write the small PDFs under tests/data/reading that test PDF reading (run by hand; needs reportlab).
 
-    python tests/make_test_pdfs.py
+    python tests/make_test_pdfs.py   # writes tests/data/reading/*.pdf
 
 - ``coastal-two-column.pdf``: two pages set in two columns, with a running head and a page
   number on every page, paragraphs wrapped at the column edge and one word hyphenated at a line end.
@@ -17,7 +17,7 @@ from reportlab.lib.pagesizes import A4, A5
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent / "data" / "reading"
 FONT, SIZE, LEADING = "Times-Roman", 10, 12.5
 
 COASTAL = [

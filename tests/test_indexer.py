@@ -5,6 +5,7 @@ import pytest
 
 from qa import Embedder, EmptyCorpus, IndexCorrupt, IndexMismatch, IndexNotFound, Retriever, build_index
 from qa.chunk import PASSAGE_RULES
+from qa.formats import READING_RULES
 from qa.store import MANIFEST
 
 
@@ -132,5 +133,23 @@ def test_documents_split_under_older_passage_rules_are_split_again(tmp_path, cor
     assert (report.updated, report.unchanged) == (1, 4)
     records = json.loads((index / MANIFEST).read_text())["documents"]
     assert {r["passage_rules"] for r in records.values()} == {PASSAGE_RULES}
+    report = build_index([docs], index, embedder=embedder, progress=False)
+    assert (report.updated, report.unchanged) == (0, 5)
+
+
+def test_documents_read_under_older_reading_rules_are_read_again(tmp_path, corpus_dir, embedder):
+    docs = tmp_path / "docs"
+    shutil.copytree(corpus_dir, docs)
+    index = tmp_path / "idx"
+    build_index([docs], index, embedder=embedder, progress=False)
+    manifest = json.loads((index / MANIFEST).read_text())
+    del manifest["documents"]["tides.txt"]["reading_rules"]  # as written when line breaks were kept
+    manifest["documents"]["honeybees.md"]["reading_rules"] = READING_RULES - 1
+    (index / MANIFEST).write_text(json.dumps(manifest))
+
+    report = build_index([docs], index, embedder=embedder, progress=False)
+    assert (report.updated, report.unchanged) == (2, 3)
+    records = json.loads((index / MANIFEST).read_text())["documents"]
+    assert {r["reading_rules"] for r in records.values()} == {READING_RULES}
     report = build_index([docs], index, embedder=embedder, progress=False)
     assert (report.updated, report.unchanged) == (0, 5)

@@ -17,7 +17,16 @@ from collections import Counter
 from collections.abc import Iterator
 
 from qa.errors import UnsupportedDocument
-from qa.formats.reading import Reading, clean_title, is_headline, is_list_item, join_blocks, one_line, read_lead
+from qa.formats.reading import (
+    SENTENCE_END,
+    Reading,
+    clean_title,
+    is_headline,
+    is_list_item,
+    join_blocks,
+    one_line,
+    read_lead,
+)
 from qa.results import PageSpan
 
 FURNITURE_LINES = 2
@@ -33,7 +42,6 @@ _PAGE_NUMBER = re.compile(r"(?:page\s+)?[-\u2013\u2014]?\s*(?:\d{1,5}|[ivxlcdm]{
                           r"(?:\s+(?:of|/)\s+\d{1,5})?", re.IGNORECASE)
 _DOT_LEADER = re.compile(r"(?:\.\s?){4,}\s*[\dA-Za-z]{1,6}\s*$")
 _ENTRY = re.compile(r"\D.*?(?:\s{2,}|,\s*|\s\.\s?)\d{1,4}(?:\s*[-\u2013]\s*\d{1,4})?(?:\s*,\s*\d{1,4}(?:\s*[-\u2013]\s*\d{1,4})?)*")
-_SENTENCE_END = set(".!?:\"\u201d\u2019)")
 _HYPHENATED = re.compile(r"[^\W\d_]-$")
 _WORDS = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _PLACEHOLDERS = {"untitled", "unknown", "anonymous", "none", "title", "author"}
@@ -276,7 +284,7 @@ def _ends_paragraph(line: str, following: str, margin: int, right: int) -> bool:
     if _HYPHENATED.search(line):
         return False
     full = len(line) + 1 + len(following.split()[0]) >= FULL_LINE * right
-    return len(line) < SHORT_LINE * right or (not full and line.rstrip()[-1:] in _SENTENCE_END)
+    return len(line) < SHORT_LINE * right or (not full and line.rstrip()[-1:] in SENTENCE_END)
 
 
 def _join(text: str, line: str, vocabulary: Counter) -> str:

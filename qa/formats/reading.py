@@ -25,6 +25,8 @@ HEADLINE_MAX_WORDS = 20
 LEAD_BLOCKS = 4
 """Bylines and datelines are looked for in this many blocks at the start."""
 
+SENTENCE_END = frozenset(".!?:\"\u201d\u2019)")
+"""Characters a line that ends a sentence ends with."""
 _CLOSING = ".!?,;:\u2026"
 _QUOTES_AND_BRACKETS = "\"'\u2018\u2019\u201c\u201d\u00bb\u00ab)]"
 _LIST_ITEM = re.compile(r"(?:[-*+\u2022\u25aa\u25e6\u2023\u2013\u2014]|\d{1,3}[.)]|[a-zA-Z][.)])\s")

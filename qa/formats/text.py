@@ -9,12 +9,13 @@ headings, list items, table rows and code lines are blocks of their own, and its
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import re
 from collections.abc import Iterator
 
 from qa.errors import UnsupportedDocument
-from qa.formats.reading import Reading, clean_title, is_list_item, join_blocks, one_line, read_lead
+from qa.formats.reading import SENTENCE_END, Reading, clean_title, is_list_item, join_blocks, one_line, read_lead
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -29,10 +30,12 @@ _WORD = re.compile(r"[^\W\d_]+")
 WESTERN_ACCENT_SHARE = 0.3
 """Western European text read in Windows-1252 has at most this share of accented letters (French
 about 4%); more means the bytes are another alphabet (Cyrillic, Greek) misread."""
-_SCRIPTS = ((0x250, "latin"), (0x370, "other"), (0x400, "greek"), (0x530, "cyrillic"), (0x590, "other"),
-            (0x600, "hebrew"), (0x700, "arabic"), (0x1100, "other"), (0x1200, "hangul"), (0x3040, "other"),
-            (0x3100, "cjk"), (0x3130, "other"), (0x3190, "hangul"), (0x3400, "other"), (0xA000, "cjk"),
-            (0xAC00, "other"), (0xD7B0, "hangul"), (0xFF65, "other"), (0xFFA0, "cjk"))
+_SCRIPT_STARTS = (0x250, 0x370, 0x400, 0x530, 0x590, 0x600, 0x700, 0x1100, 0x1200, 0x3040, 0x3100, 0x3130,
+                  0x3190, 0x3400, 0xA000, 0xAC00, 0xD7B0, 0xFF65, 0xFFA0)
+_SCRIPT_NAMES = ("latin", "other", "greek", "cyrillic", "other", "hebrew", "arabic", "other", "hangul", "other",
+                 "cjk", "other", "hangul", "other", "cjk", "other", "hangul", "other", "cjk", "other")
+"""Alphabets by code point: ``_SCRIPT_NAMES[i]`` runs up to ``_SCRIPT_STARTS[i]`` (kana and Han are
+one, as Japanese mixes them within words)."""
 WRAP_WIDTH_MAX = 160
 """Text whose lines run longer than this is not hard-wrapped: each of its line breaks ends a paragraph."""
 
@@ -68,13 +71,11 @@ def _normalise_newlines(text: str) -> str:
 def _utf16(data: bytes) -> str:
     """Text in UTF-16 without a BOM (its ASCII characters have a zero byte), else UnsupportedDocument."""
     sample = data[: 1 << 16]
-    zeros_odd = sample[1::2].count(0)
-    zeros_even = sample[0::2].count(0)
-    order = ("utf-16-le", "utf-16-be") if zeros_odd >= zeros_even else ("utf-16-be", "utf-16-le")
-    for encoding in order:
-        text = _strict(data[: len(data) - len(data) % 2], encoding)
-        if text is not None and _one_script_per_word(text):
-            return text
+    # ASCII characters put their zero byte second in little-endian UTF-16, first in big-endian.
+    encoding = "utf-16-le" if sample[1::2].count(0) > sample[0::2].count(0) else "utf-16-be"
+    text = _strict(data[: len(data) - len(data) % 2], encoding)
+    if text is not None and _one_script_per_word(text):
+        return text
     raise UnsupportedDocument("binary file, not text")
 
 
@@ -109,15 +110,7 @@ def _strict(data: bytes, encoding: str) -> str | None:
 
 
 def _script(char: str) -> str:
-    code = ord(char)
-    if code < 0x250:
-        return "latin"
-    name = "other"
-    for start, script in _SCRIPTS:
-        if code < start:
-            return name
-        name = script
-    return name
+    return _SCRIPT_NAMES[bisect.bisect_right(_SCRIPT_STARTS, ord(char))]
 
 
 def _one_script_per_word(text: str) -> bool:
@@ -169,10 +162,12 @@ def text_blocks(text: str) -> Iterator[str]:
 
 
 def _wrap_width(paragraphs: list[list[str]]) -> int:
-    """The width text was wrapped at (the 90th percentile of lines that another line follows), or 0."""
-    lengths = sorted(len(line) for lines in paragraphs for line in lines[:-1] if line.strip())
-    if not lengths:
+    """The width text was wrapped at (the 90th percentile of lines that another line follows), or 0
+    when it was not wrapped: lines too long, or most of them ending a sentence (a paragraph a line)."""
+    lines = [line for lines in paragraphs for line in lines[:-1] if line.strip()]
+    if not lines or sum(line.rstrip()[-1] in SENTENCE_END for line in lines) > len(lines) / 2:
         return 0
+    lengths = sorted(len(line) for line in lines)
     width = lengths[int(0.9 * (len(lengths) - 1))]
     return width if width <= WRAP_WIDTH_MAX else 0
 
