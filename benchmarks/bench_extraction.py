@@ -7,9 +7,11 @@ the article), each page is indexed with ``build_index`` and read back with
 normalised by their sum, precision and recall averaged over pages, F1 of the two means), beside
 ``trafilatura.extract(html)`` with default settings. The worst pages by F1 are listed.
 
-    python benchmarks/bench_extraction.py [--data DIR] [--worst 10] [--reader-only]
+    python benchmarks/bench_extraction.py [--data DIR] [--worst 10] [--reader-only] [--modes]
 
-``--reader-only`` reads the pages with qa's reader but skips embedding (the same text, faster).
+``--reader-only`` reads the pages with qa's reader but skips embedding (the same text, faster);
+``--modes`` also scores each extractor that qa combines, alone: trafilatura's precision and
+recall modes, and readability-lxml.
 """
 
 from __future__ import annotations
@@ -90,11 +92,33 @@ def qa_texts(pages: dict[str, bytes], reader_only: bool) -> dict[str, str]:
         return {key: retriever.document_text(f"{key}.html") if f"{key}.html" in indexed else "" for key in pages}
 
 
+def single_modes(pages: dict[str, bytes]) -> list[tuple[str, dict[str, str], float]]:
+    """(name, texts, seconds) of each extractor qa combines, run alone on the page as qa decodes it."""
+    import trafilatura
+
+    from qa.formats import decode_text
+    from qa.formats.html import _readability_text
+
+    extractors = {
+        "trafilatura favor_precision": lambda html: trafilatura.extract(html, favor_precision=True,
+                                                                        include_comments=False),
+        "trafilatura favor_recall": lambda html: trafilatura.extract(html, favor_recall=True, include_comments=False),
+        "readability-lxml": _readability_text,
+    }
+    runs = []
+    for name, extract in extractors.items():
+        begin = time.perf_counter()
+        texts = {key: extract(decode_text(html)) or "" for key, html in pages.items()}
+        runs.append((name, texts, time.perf_counter() - begin))
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--worst", type=int, default=10)
     parser.add_argument("--reader-only", action="store_true")
+    parser.add_argument("--modes", action="store_true")
     args = parser.parse_args()
     import trafilatura
 
@@ -107,10 +131,13 @@ def main() -> None:
     plain = {key: trafilatura.extract(html) or "" for key, html in pages.items()}
     plain_seconds = time.perf_counter() - begin
     how = "read_document" if args.reader_only else "build_index + document_text"
+    runs = [(f"qa ({how})", ours, ours_seconds), ("trafilatura.extract", plain, plain_seconds)]
+    if args.modes:
+        runs += single_modes(pages)
     print(f"{len(pages)} pages of {args.data}")
     print(f"{'extractor':40} {'F1':>6} {'prec.':>6} {'recall':>6} {'seconds':>8}")
     results = {}
-    for name, texts, seconds in ((f"qa ({how})", ours, ours_seconds), ("trafilatura.extract", plain, plain_seconds)):
+    for name, texts, seconds in runs:
         f, p, r, per_page = scores(truth, texts)
         results[name] = per_page
         print(f"{name:40} {f:6.3f} {p:6.3f} {r:6.3f} {seconds:8.1f}")

@@ -120,36 +120,21 @@ def test_index_from_another_format_version_is_refused(tmp_path, index_dir):
         Retriever.load(old)
 
 
-def test_documents_split_under_older_passage_rules_are_split_again(tmp_path, corpus_dir, embedder):
+@pytest.mark.parametrize(("rules", "version"), [("passage_rules", PASSAGE_RULES), ("reading_rules", READING_RULES)])
+def test_documents_read_or_split_under_older_rules_are_read_again(tmp_path, corpus_dir, embedder, rules, version):
     docs = tmp_path / "docs"
     shutil.copytree(corpus_dir, docs)
     index = tmp_path / "idx"
     build_index([docs], index, embedder=embedder, progress=False)
     manifest = json.loads((index / MANIFEST).read_text())
-    del manifest["documents"]["tides.txt"]["passage_rules"]  # as written before paragraph-aware passages
-    (index / MANIFEST).write_text(json.dumps(manifest))
-
-    report = build_index([docs], index, embedder=embedder, progress=False)
-    assert (report.updated, report.unchanged) == (1, 4)
-    records = json.loads((index / MANIFEST).read_text())["documents"]
-    assert {r["passage_rules"] for r in records.values()} == {PASSAGE_RULES}
-    report = build_index([docs], index, embedder=embedder, progress=False)
-    assert (report.updated, report.unchanged) == (0, 5)
-
-
-def test_documents_read_under_older_reading_rules_are_read_again(tmp_path, corpus_dir, embedder):
-    docs = tmp_path / "docs"
-    shutil.copytree(corpus_dir, docs)
-    index = tmp_path / "idx"
-    build_index([docs], index, embedder=embedder, progress=False)
-    manifest = json.loads((index / MANIFEST).read_text())
-    del manifest["documents"]["tides.txt"]["reading_rules"]  # as written when line breaks were kept
-    manifest["documents"]["honeybees.md"]["reading_rules"] = READING_RULES - 1
+    del manifest["documents"]["tides.txt"][rules]  # as written before the rules had a version
+    manifest["documents"]["honeybees.md"][rules] = version - 1
     (index / MANIFEST).write_text(json.dumps(manifest))
 
     report = build_index([docs], index, embedder=embedder, progress=False)
     assert (report.updated, report.unchanged) == (2, 3)
     records = json.loads((index / MANIFEST).read_text())["documents"]
-    assert {r["reading_rules"] for r in records.values()} == {READING_RULES}
+    assert {r[rules] for r in records.values()} == {version}
     report = build_index([docs], index, embedder=embedder, progress=False)
     assert (report.updated, report.unchanged) == (0, 5)
+

@@ -3,8 +3,8 @@
 trafilatura reads the page in recall mode (the most text, as a tree of paragraphs, headings,
 lists and tables); a block of it is kept when trafilatura's precision mode keeps it too, or when
 both its default mode and readability (a second opinion from another extractor) do. On the
-Zyte article-extraction benchmark this does better than any one of them alone (see
-benchmarks/README.md). A page too deeply nested for the extractors keeps its visible text.
+Zyte article-extraction benchmark this keeps the precision mode's F1 and more of the article
+than it (see benchmarks/README.md). A page too deeply nested for the extractors keeps its visible text.
 """
 
 from __future__ import annotations
@@ -39,11 +39,8 @@ def _article(html: str, name: str) -> Reading:
     extracted = trafilatura.bare_extraction(html, favor_recall=True, with_metadata=True, include_comments=False)
     if extracted is None or extracted.body is None or not (extracted.text or "").strip():
         raise ValueError("no article found")
-    strict = trafilatura.bare_extraction(html, favor_precision=True, include_comments=False)
-    precision = _tokens(strict.text if strict is not None else "")
-    # The recall mode now and then keeps less than the precision mode: read the fuller of the two.
-    fuller = strict if strict is not None and len(precision) > len(_tokens(extracted.text)) else extracted
-    blocks = [block for block in _blocks(fuller.body) if block]
+    blocks = [block for block in _blocks(extracted.body) if block]
+    precision = _tokens(trafilatura.extract(html, favor_precision=True, include_comments=False))
     default = _tokens(trafilatura.extract(html, include_comments=False))
     second = _tokens(_readability_text(html))
     kept = [b for b in blocks if _within(b, precision) or (_within(b, default) and _within(b, second))]

@@ -38,7 +38,7 @@ FULL_LINE = 0.9
 width; a line that is not full and ends a sentence ends its paragraph..."""
 SHORT_LINE = 0.6
 """...and so does a line shorter than this share of the width (a heading)."""
-_PAGE_NUMBER = re.compile(r"(?:page\s+)?[-\u2013\u2014]?\s*(?:\d{1,5}|[ivxlcdm]{1,8})\s*[-\u2013\u2014]?"
+_PAGE_NUMBER = re.compile(r"(?:page\s+)?[-\u2013\u2014]?\s*(?:\d{1,5}|x{0,3}(?:ix|iv|v?i{0,3}))\s*[-\u2013\u2014]?"
                           r"(?:\s+(?:of|/)\s+\d{1,5})?", re.IGNORECASE)
 _DOT_LEADER = re.compile(r"(?:\.\s?){4,}\s*[\dA-Za-z]{1,6}\s*$")
 _ENTRY = re.compile(r"\D.*?(?:\s{2,}|,\s*|\s\.\s?)\d{1,4}(?:\s*[-\u2013]\s*\d{1,4})?(?:\s*,\s*\d{1,4}(?:\s*[-\u2013]\s*\d{1,4})?)*")
@@ -67,6 +67,18 @@ def read_pdf(data: bytes, name: str) -> Reading:
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError,
             IndexError, ZeroDivisionError) as err:
         raise UnsupportedDocument(f"not a readable PDF ({type(err).__name__})") from err
+    text, spans, first_blocks, lead = _read_pages(pages, labels)
+    if not text.strip():
+        raise UnsupportedDocument("PDF has no text layer (scanned images?)")
+    title = meta_title if meta_title and not _FILE_TITLE.search(meta_title) else ""
+    title = title or (first_blocks[0] if is_headline(first_blocks[0]) else "") or name
+    metadata = {**lead, **{key: value for key, value in (("author", author), ("date", _date(created))) if value}}
+    return Reading(text, clean_title(title), tuple(spans), metadata)
+
+
+def _read_pages(pages: list[list[str]], labels: list[str | None]
+                ) -> tuple[str, list[PageSpan], list[str], dict[str, str]]:
+    """(text, page spans, the first page's blocks, byline and dateline) of the pages' lines."""
     furniture = _running_lines(pages)
     vocabulary = Counter(word.lower() for lines in pages for line in lines for word in _WORDS.findall(line))
     parts: list[str] = []
@@ -92,13 +104,7 @@ def read_pdf(data: bytes, name: str) -> Reading:
         spans.append(PageSpan(number, offset, offset + len(page_text), labels[number - 1]))
         parts.append(page_text)
         offset += len(page_text)
-    text = "".join(parts)
-    if not text.strip():
-        raise UnsupportedDocument("PDF has no text layer (scanned images?)")
-    title = meta_title if meta_title and not _FILE_TITLE.search(meta_title) else ""
-    title = title or (first_blocks[0] if is_headline(first_blocks[0]) else "") or name
-    metadata = {**lead, **{key: value for key, value in (("author", author), ("date", _date(created))) if value}}
-    return Reading(text, clean_title(title), tuple(spans), metadata)
+    return "".join(parts), spans, first_blocks, lead
 
 
 def _info(info, key: str) -> str:
@@ -126,8 +132,8 @@ def _page_lines(page) -> list[str]:
     """The page's lines in their places ("" for a gap between lines)."""
     try:
         text = page.extract_text(extraction_mode="layout")
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError, ZeroDivisionError):
-        text = page.extract_text()  # the layout mode is the younger one; the plain text still reads
+    except Exception:  # pypdf's layout mode is the younger one: where it fails, its plain text still reads
+        text = page.extract_text()
     lines = [line.rstrip() for line in (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     while lines and not lines[0]:
         lines.pop(0)
@@ -215,7 +221,7 @@ def _gutter(lines: list[str]) -> tuple[int, int] | None:
             if char != " ":
                 occupied[i] += 1
     spanning = max(1, len(filled) // 10)
-    best = None
+    runs = []
     i = width // 4
     while i < 3 * width // 4:
         if occupied[i] > spanning:
@@ -225,11 +231,14 @@ def _gutter(lines: list[str]) -> tuple[int, int] | None:
         while j < width and occupied[j] <= spanning:
             j += 1
         start, end = _emptiest(occupied, i, j)
-        both = sum(1 for line in filled if line[:start].strip() and line[end:].strip())
-        if end - start >= 2 and both >= 0.3 * len(filled) and (best is None or end - start > best[1] - best[0]):
-            best = (start, end)
+        if end - start >= 2:
+            runs.append((start, end))
         i = j
-    return best
+    # The widest gap that has text on both sides in enough lines (a few are tried: pages are small).
+    for start, end in sorted(runs, key=lambda run: run[0] - run[1])[:3]:
+        if sum(1 for line in filled if line[:start].strip() and line[end:].strip()) >= 0.3 * len(filled):
+            return start, end
+    return None
 
 
 def _emptiest(occupied: list[int], start: int, end: int) -> tuple[int, int]:

@@ -80,17 +80,19 @@ def _utf16(data: bytes) -> str:
 
 
 def _legacy(data: bytes) -> str:
+    """Text in a code page, judged on its first MiB (see decode_text for the order)."""
     sample = data[: 1 << 20]
     for encoding in ("cp1252", "latin-1"):
         text = _strict(sample, encoding)
         if text is not None:
             if _western(text):
-                return data.decode(encoding)
+                return data.decode(encoding, errors="replace")
             break
     from charset_normalizer import from_bytes
 
     best = from_bytes(sample).best()
-    if best is not None and _one_script_per_word(text := _strict(sample, best.encoding) or ""):
+    guess = _strict(sample, best.encoding) if best is not None else None
+    if guess is not None and _one_script_per_word(guess):
         return data.decode(best.encoding, errors="replace")
     for encoding, script in (("cp1251", "cyrillic"), ("shift_jis", "cjk"), ("gb18030", "cjk")):
         text = _strict(sample, encoding)
