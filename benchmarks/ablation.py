@@ -13,64 +13,47 @@ from __future__ import annotations
 
 import argparse
 import time
-from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
-from qa import answer, retriever
-from qa.embed import DEFAULT_MODEL, Embedder
+from qa.embed import Embedder
 from qa.evaluate import DEFAULT_WORK_DIR, evaluate_beir, evaluate_squad
+from qa.scoring import DEFAULT_SCORING, Scoring
 
-MARGIN_BEFORE = {(answer, "NEIGHBOUR_MARGIN"): 0.12}
-"""The neighbour margin before it was widened."""
-NO_NUMBERS = {(answer, "WEIGHT_MISSING_NUMBERS"): 0.0}
-"""The confidence without the question's numbers."""
-NO_PHRASES = {(answer, "WEIGHT_PHRASES"): 0.0, **NO_NUMBERS}
-"""The confidence without the question's phrases (or numbers)."""
-LATER = {(answer, "QUOTE_ANTECEDENT"): False, (answer, "WEIGHT_BEST_SIMILARITY"): 0.0, **MARGIN_BEFORE, **NO_PHRASES}
-"""The ideas added after the threshold was first calibrated, switched off."""
-QUOTE_SCORE_THRESHOLD = {(retriever, "NOT_FOUND_THRESHOLDS"): {DEFAULT_MODEL: 0.37}}
+BEFORE_CALIBRATION = replace(DEFAULT_SCORING, not_found_threshold=0.40, quote_antecedent=False,
+                             best_similarity_weight=0.0, neighbour_margin=0.12, phrases_weight=0.0,
+                             missing_numbers_weight=0.0, quote_passage_first=True)
+"""The threshold before it was calibrated on held-out articles (set by hand on all of xquad-dev),
+without the ideas added after."""
+OLD_QUOTES = replace(BEFORE_CALIBRATION, neighbour_margin=-1.0, quote_passage_first=False)
+"""Quotes of one sentence, passages in retrieval order."""
+CALIBRATED = replace(BEFORE_CALIBRATION, not_found_threshold=0.37)
 """The threshold calibrated on held-out articles for the best quote's score alone."""
-OLD_THRESHOLD = {(retriever, "NOT_FOUND_THRESHOLDS"): {DEFAULT_MODEL: 0.40}, **LATER}
-"""The not-found threshold before calibration on held-out articles (set by hand on all of xquad-dev)."""
-DENSE_CONFIDENCE = {(retriever, "NOT_FOUND_THRESHOLDS"): {DEFAULT_MODEL: 0.405}, **NO_PHRASES}
-"""The confidence without phrases, with its threshold calibrated on today's passages."""
-OLD_QUOTES = {**OLD_THRESHOLD, (answer, "NEIGHBOUR_MARGIN"): -1.0, (retriever, "QUOTE_PASSAGE_FIRST"): False}
-CONFIGS: dict[str, dict[tuple[object, str], object]] = {
-    "dense only": {(retriever, "LEXICAL_WEIGHT"): 0.0, **OLD_QUOTES},
-    "BM25 only": {(retriever, "DENSE_WEIGHT"): 0.0, **OLD_QUOTES},
-    "hybrid, BM25 weight 0.5": {(retriever, "LEXICAL_WEIGHT"): 0.5, **OLD_QUOTES},
-    "hybrid, BM25 weight 1": {(retriever, "LEXICAL_WEIGHT"): 1.0, **OLD_QUOTES},
-    "hybrid, BM25 weight 2": {(retriever, "LEXICAL_WEIGHT"): 2.0, **OLD_QUOTES},
-    "hybrid (0.7)": {**OLD_QUOTES},
-    "+ neighbour quoting": {(retriever, "QUOTE_PASSAGE_FIRST"): False, **OLD_THRESHOLD},
-    "+ quote's passage first": {**OLD_THRESHOLD},
-    "+ calibrated threshold": {**QUOTE_SCORE_THRESHOLD, **LATER},
-    "+ pronoun sentence quoted with the one before": {**QUOTE_SCORE_THRESHOLD, (answer, "WEIGHT_BEST_SIMILARITY"): 0.0,
-                                                      **MARGIN_BEFORE, **NO_PHRASES},
-    "+ confidence takes in the best cosine": {**DENSE_CONFIDENCE, **MARGIN_BEFORE},
-    "+ neighbour margin 0.12 -> 0.15": {**DENSE_CONFIDENCE},
-    "+ phrases in the confidence": {**NO_NUMBERS},
-    "+ numbers the passage lacks (final)": {},
+DENSE_CONFIDENCE = replace(DEFAULT_SCORING, not_found_threshold=0.405, phrases_weight=0.0, missing_numbers_weight=0.0)
+"""The confidence without phrases or numbers, with its threshold calibrated on today's passages."""
+CONFIGS: dict[str, Scoring] = {
+    "dense only": replace(OLD_QUOTES, lexical_weight=0.0),
+    "BM25 only": replace(OLD_QUOTES, dense_weight=0.0),
+    "hybrid, BM25 weight 0.5": replace(OLD_QUOTES, lexical_weight=0.5),
+    "hybrid, BM25 weight 1": replace(OLD_QUOTES, lexical_weight=1.0),
+    "hybrid, BM25 weight 2": replace(OLD_QUOTES, lexical_weight=2.0),
+    "hybrid (0.7)": OLD_QUOTES,
+    "+ neighbour quoting": replace(BEFORE_CALIBRATION, quote_passage_first=False),
+    "+ quote's passage first": BEFORE_CALIBRATION,
+    "+ calibrated threshold": CALIBRATED,
+    "+ pronoun sentence quoted with the one before": replace(CALIBRATED, quote_antecedent=True),
+    "+ confidence takes in the best cosine": replace(DENSE_CONFIDENCE, neighbour_margin=0.12),
+    "+ neighbour margin 0.12 -> 0.15": DENSE_CONFIDENCE,
+    "+ phrases in the confidence": replace(DEFAULT_SCORING, missing_numbers_weight=0.0),
+    "+ numbers the passage lacks (final)": DEFAULT_SCORING,
 }
 
 
-@contextmanager
-def configured(settings: dict[tuple[object, str], float]):
-    saved = {key: getattr(*key) for key in settings}
-    try:
-        for (module, name), value in settings.items():
-            setattr(module, name, value)
-        yield
-    finally:
-        for (module, name), value in saved.items():
-            setattr(module, name, value)
-
-
-def measure(eval_dir: Path, embedder: Embedder) -> dict[str, float]:
-    beir = evaluate_beir(eval_dir / "scifact", embedder=embedder, progress=False)
+def measure(eval_dir: Path, embedder: Embedder, scoring: Scoring) -> dict[str, float]:
+    beir = evaluate_beir(eval_dir / "scifact", embedder=embedder, progress=False, scoring=scoring)
     squad_path = eval_dir / "xquad-dev" / "xquad.en.dev.json"
-    squad = evaluate_squad(squad_path, embedder=embedder, progress=False)
-    held = evaluate_squad(squad_path, holdout=12, embedder=embedder, progress=False)
+    squad = evaluate_squad(squad_path, embedder=embedder, progress=False, scoring=scoring)
+    held = evaluate_squad(squad_path, holdout=12, embedder=embedder, progress=False, scoring=scoring)
     return {
         "nDCG@10": beir.ndcg_at_10, "R@100": beir.recall_at_100, "p@1": squad.passage_hit_at_1,
         "p@5": squad.passage_hit_at_5, "quote@1": squad.quote_hit_at_1, "words": squad.mean_quote_words,
@@ -87,12 +70,11 @@ def main() -> None:
     embedder = Embedder()
     columns = ["nDCG@10", "R@100", "p@1", "p@5", "quote@1", "words", "answered", "refused"]
     print(f"{'configuration':46}" + "".join(f"{c:>9}" for c in columns) + "  seconds")
-    for name, settings in CONFIGS.items():
+    for name, scoring in CONFIGS.items():
         if args.only and name not in args.only:
             continue
         started = time.perf_counter()
-        with configured(settings):
-            row = measure(args.eval_dir, embedder)
+        row = measure(args.eval_dir, embedder, scoring)
         print(f"{name:46}" + "".join(f"{row[c]:9.3f}" for c in columns) + f"  {time.perf_counter() - started:7.0f}",
               flush=True)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from ui_support import (  # noqa: E402
     ARTICLE,
+    BOT,
     CHROMIUM,
     CHROMIUM_FLAGS,
     ROOT,
@@ -29,7 +30,6 @@ from ui_support import (  # noqa: E402
 
 from ui.app import EXAMPLES  # noqa: E402
 
-BOT = '[data-testid="bot"]'
 RUNS = 10
 
 

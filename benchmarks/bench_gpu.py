@@ -190,7 +190,7 @@ def _instrument() -> dict[str, float]:
     timed(Embedder, "encode", "encode (main thread)")
     timed(StoreWriter, "add_document", "store add (main thread)")
     timed(StoreWriter, "commit", "commit: write files, BM25, FAISS")
-    timed(indexer, "load_document", "read (read-ahead thread)")
+    timed(indexer, "load_document", "read (read-ahead thread)")  # qa.reader's, as the indexer imports it
     timed(indexer, "split_passages", "split (read-ahead thread)")
     return phases
 

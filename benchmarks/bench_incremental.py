@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from qa.ingest import MAX_TEXT_BYTES
+from qa.config import MAX_TEXT_BYTES
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "scifact" / "corpus.jsonl"
 MEASURE = ("import resource, subprocess, sys\n"

@@ -48,7 +48,9 @@ def main() -> None:
 def build(folder: Path, copies: int) -> None:
     """Store ``copies`` varied copies of SciFact's real sentence embeddings as one index in ``folder``."""
     from qa.chunk import distinct_sentences, split_passages
-    from qa.embed import DEFAULT_MODEL
+    from qa.config import DEFAULT_MODEL
+    from qa.index_folder import write_lock
+    from qa.manifest import DocumentRecord
     from qa.results import Document
     from qa.store import StoreWriter
 
@@ -63,20 +65,21 @@ def build(folder: Path, copies: int) -> None:
     assert sum(len(s) for *_, s in split) == len(sentence_vectors), "vectors don't match this corpus"
     rng = np.random.default_rng(0)
     begin = time.perf_counter()
-    writer = StoreWriter(folder, model=DEFAULT_MODEL, dimension=sentence_vectors.shape[1], base=None)
-    for copy in range(copies):
-        offset = 0
-        for document, passages, sentences in split:
-            vectors = sentence_vectors[offset : offset + len(sentences)]
-            offset += len(sentences)
-            if copy:
-                vectors = vectors + rng.standard_normal(vectors.shape, dtype=np.float32) * (0.4 / 19.6)
-                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            source = f"copy{copy}/{document.source}"
-            writer.add_document(dataclasses.replace(document, source=source), {"hash": "", "root": None,
-                                "path": source, "title": document.title},
-                                [dataclasses.replace(p, source=source) for p in passages], sentences, vectors)
-    writer.commit()
+    with write_lock(folder):
+        writer = StoreWriter(folder, model=DEFAULT_MODEL, dimension=sentence_vectors.shape[1], base=None)
+        for copy in range(copies):
+            offset = 0
+            for document, passages, sentences in split:
+                vectors = sentence_vectors[offset : offset + len(sentences)]
+                offset += len(sentences)
+                if copy:
+                    vectors = vectors + rng.standard_normal(vectors.shape, dtype=np.float32) * (0.4 / 19.6)
+                    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+                source = f"copy{copy}/{document.source}"
+                writer.add_document(dataclasses.replace(document, source=source),
+                                    DocumentRecord(hash="", path=source, title=document.title),
+                                    [dataclasses.replace(p, source=source) for p in passages], sentences, vectors)
+        writer.commit(skipped={})
     print(f"built in {time.perf_counter() - begin:.0f} s")
 
 
@@ -84,11 +87,11 @@ def measure(folder: Path) -> None:
     """Warm latency of the question embedding, the vector searches, ``search`` and ``ask``."""
     from qa import Retriever
     from qa.embed import Embedder
-    from qa.store import read_manifest
+    from qa.manifest import Manifest
 
-    manifest = read_manifest(folder)
-    print(f"index: {manifest['passages']} passages, {manifest['sentences']} sentences, "
-          f"{json.dumps(manifest['vector_indexes'])}")
+    manifest = Manifest.load(folder)
+    print(f"index: {manifest.passages} passages, {manifest.sentences} sentences, "
+          f"{json.dumps(manifest.vector_indexes)}")
     embedder = Embedder()
     retriever = Retriever.load(folder, embedder=embedder)
     queries = Path(__file__).resolve().parent.parent / ".bench" / "scifact" / "queries.jsonl"

@@ -8,7 +8,8 @@ Example:
 
 from typing import TYPE_CHECKING
 
-from qa.embed import DEFAULT_MODEL, Embedder
+from qa.config import DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, DEFAULT_MODEL, VERSION
+from qa.embed import Embedder
 from qa.errors import (
     EmptyCorpus,
     IndexCorrupt,
@@ -22,27 +23,34 @@ from qa.errors import (
     UnsupportedDocument,
 )
 from qa.results import Answer, DocumentInfo, Hit, IndexReport, Quote, Skipped
+from qa.scoring import DEFAULT_SCORING, Scoring
 
 if TYPE_CHECKING:
-    from qa.indexer import DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, build_index
-    from qa.retriever import DEFAULT_K, Retriever
+    from qa.indexer import build_index
+    from qa.removal import remove_documents
+    from qa.retriever import DEFAULT_K, MAX_QUESTION_CHARS, Retriever
+
+    DOCUMENT_SUFFIXES: tuple[str, ...]
 
 # numpy, FAISS and the indexing code load on first use, so `qa --help` starts in a blink.
-_LAZY = {"DEFAULT_DOCS_DIR": "qa.indexer", "DEFAULT_INDEX_DIR": "qa.indexer", "build_index": "qa.indexer",
-         "DEFAULT_K": "qa.retriever", "Retriever": "qa.retriever"}
+_LAZY = {"build_index": "qa.indexer", "DEFAULT_K": "qa.retriever", "MAX_QUESTION_CHARS": "qa.retriever",
+         "Retriever": "qa.retriever", "remove_documents": "qa.removal"}
 
 
 def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'qa' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(_LAZY[name]), name)
+    if name == "DOCUMENT_SUFFIXES":  # the file types the indexer reads: its loaders' suffixes
+        value = tuple(importlib.import_module("qa.ingest").LOADERS)
+    elif name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    else:
+        raise AttributeError(f"module 'qa' has no attribute {name!r}")
     globals()[name] = value
     return value
 
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 __all__ = [
     "Answer",
@@ -50,6 +58,8 @@ __all__ = [
     "DEFAULT_INDEX_DIR",
     "DEFAULT_K",
     "DEFAULT_MODEL",
+    "DEFAULT_SCORING",
+    "DOCUMENT_SUFFIXES",
     "DocumentInfo",
     "Embedder",
     "EmptyCorpus",
@@ -60,12 +70,15 @@ __all__ = [
     "IndexNotFound",
     "IndexReport",
     "InvalidInput",
+    "MAX_QUESTION_CHARS",
     "ModelUnavailable",
     "PathNotFound",
     "QAError",
     "Quote",
     "Retriever",
+    "Scoring",
     "Skipped",
     "UnsupportedDocument",
     "build_index",
+    "remove_documents",
 ]

@@ -8,9 +8,8 @@ not. A neighbouring sentence that scores nearly as well is quoted with it, and a
 opens with a pronoun is quoted with the one before, which names what it is about. The answer is
 "not found" when the confidence (the best quote's score averaged with the best cosine of any
 candidate sentence and with the share of the question's phrases found in the quote's passage,
-less a little for each number of the question that passage lacks) falls below a threshold. The
-weights and the not-found threshold were set by measurement on held-out data: see
-``benchmarks/calibrate.py``, ``benchmarks/ablation.py`` and the README's "Quality" section.
+less a little for each number of the question that passage lacks) falls below a threshold.
+Every weight is a field of :class:`qa.scoring.Scoring`.
 """
 
 from __future__ import annotations
@@ -21,62 +20,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from qa.lexical import terms
+from qa.lexical import terms, words
 from qa.results import Hit, Quote, ScoredSentence
-
-QUOTE_PASSAGES = 5
-"""Sentences are drawn from this many of the best passages."""
-MAX_QUOTES = 3
-WEIGHT_SENTENCE = 0.6
-WEIGHT_PASSAGE = 0.6
-WEIGHT_OVERLAP = 0.7
-WEIGHT_ANSWER_TYPE = 0.1
-_WEIGHT_TOTAL = WEIGHT_SENTENCE + WEIGHT_PASSAGE + WEIGHT_OVERLAP + WEIGHT_ANSWER_TYPE
-QUOTE_MARGIN = 0.04
-"""Further quotes must score within this margin of the best one."""
-NEIGHBOUR_MARGIN = 0.15
-"""A quote takes in the sentence before or after it when that one scores within this margin: the
-answer often sits beside the sentence that is worded like the question (xquad-dev: quote hit@1
-+0.05 for +9 words at 0.12; see README "Quality"). A wider margin trades words for hits; 0.15 was
-chosen on the questions of xquad-dev's first 12 articles (quote hit@1 0.862 -> 0.865, words
-37.5 -> 40.3), keeping the first quote well under 45 words on average."""
-QUOTE_ANTECEDENT = True
-"""A quoted sentence that opens with a pronoun takes in the sentence before it, so the quote says
-what it is about (xquad-dev: quote hit@1 +0.013 for +2.3 words; see README "Quality")."""
-WEIGHT_BEST_SIMILARITY = 1.0
-"""Weight of the best candidate sentence's cosine beside the best quote's score in the confidence
-(0 = the quote's score alone). The dense evidence alone separates questions the documents answer
-from others better than the quote's mix of features does (xquad-dev, first 12 articles held out,
-with the fixed-window passages of the time: balanced accuracy 0.968 -> 0.977 at weight 0.75 to
-1; a weight of 2 reaches 0.983 there, but the differences are two or three questions); 1 weighs
-the two equally."""
-WEIGHT_PHRASES = 0.3
-"""Weight of :func:`phrase_overlap` between the question and the passage of the best quote in the
-confidence (0 = left out). Questions asked of a text repeat its phrases, not only its words, so
-phrases tell an answering passage from one that is merely on the subject. On xquad-dev with 12
-articles held out, the most held-out questions refused while answering 98% of the others went
-0.938 -> 0.966 with the first 12 held out and 0.962 -> 0.983 with the last 12
-(``benchmarks/calibrate.py``, with and without ``--last``); 0.3 did best on the first split
-among 0.2, 0.3 and 0.5."""
-WEIGHT_MISSING_NUMBERS = 0.05
-"""Taken off the confidence in proportion to :func:`missing_numbers`: a question about 1754 is
-not answered by a passage that never mentions 1754. On xquad-dev with the first 12 articles held
-out, 0.05 did best among 0.03, 0.05, 0.1 and 0.2 (balanced accuracy 0.976 -> 0.979; most
-held-out questions refused while answering 98% of the others 0.966 -> 0.972)."""
-NOT_FOUND_THRESHOLD = 0.32
-"""Confidence (see :func:`answer_confidence`) below which the documents are taken not to answer.
-
-Set with benchmarks/calibrate.py on xquad-dev with the first 12 of its 24 articles held out (the
-best balanced accuracy there: answered 0.979, refused 0.978); `qa eval --holdout 12` holds out
-the last 12, so the reported rates are measured on articles the threshold was not set on.
-"""
-NOT_FOUND_THRESHOLDS = {"sentence-transformers/all-MiniLM-L6-v2": NOT_FOUND_THRESHOLD}
-"""Built-in calibrations per model; an index's manifest may hold its own (``qa.evaluate.save_calibration``)."""
-CONFIDENCE_SCALE = 4
-"""Version of :func:`answer_confidence`'s formula, stored with a calibrated threshold: a threshold
-set for another formula (1 = the best quote's score alone, 2 = without phrases, 3 = without
-numbers) is ignored."""
-SHORT_SENTENCE_WORDS = 6
+from qa.scoring import DEFAULT_SCORING, Scoring
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _ANSWER_TYPES = (
@@ -89,7 +35,6 @@ _ANSWER_TYPES = (
     (re.compile(r"\bwho(?:m|se)?\b", re.IGNORECASE), re.compile(r"(?<=\s)[A-Z][\w'-]*")),
 )
 _REFERS_BACK = re.compile(r"\W*(?:It|Its|He|His|She|Her|They|Their|This|These|Those|The latter)\b")
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
@@ -148,17 +93,18 @@ class SentenceFeatures:
     overlap: float
     answer_type: float
 
-    @property
-    def score(self) -> float:
-        return (WEIGHT_SENTENCE * self.similarity + WEIGHT_PASSAGE * self.passage_score
-                + WEIGHT_OVERLAP * self.overlap + WEIGHT_ANSWER_TYPE * self.answer_type) / _WEIGHT_TOTAL
+    def score(self, scoring: Scoring) -> float:
+        """The weighted mean of the features."""
+        weights = (scoring.sentence_weight, scoring.passage_weight, scoring.overlap_weight, scoring.answer_type_weight)
+        values = (self.similarity, self.passage_score, self.overlap, self.answer_type)
+        return sum(w * v for w, v in zip(weights, values)) / sum(weights)
 
 
 def sentence_features(question: str, candidates: Sequence[Candidate], texts: Sequence[str]) -> list[SentenceFeatures]:
     """The features of each candidate sentence (``texts`` are the sentences' texts)."""
     weight = rarity_weights(texts)
     wanted = terms(question)
-    question_words = set(wanted) | {t.lower() for t in _TOKEN.findall(question)}
+    question_words = set(wanted) | set(words(question))
     answer_type = expected_answer(question)
     features = []
     for i, (c, text) in enumerate(zip(candidates, texts)):
@@ -173,25 +119,26 @@ def sentence_features(question: str, candidates: Sequence[Candidate], texts: Seq
     return features
 
 
-def answer_confidence(question: str, quotes: Sequence[Quote],
-                      ranked: Sequence[tuple[Hit, Sequence[ScoredSentence]]]) -> float:
+def answer_confidence(question: str, quotes: Sequence[Quote], ranked: Sequence[tuple[Hit, Sequence[ScoredSentence]]],
+                      scoring: Scoring = DEFAULT_SCORING) -> float:
     """How surely the documents answer, 0..1; 0.0 without quotes.
 
-    The best quote's score averaged (by WEIGHT_BEST_SIMILARITY) with the best cosine of a sentence
-    of the passages quotes are drawn from, then averaged (by WEIGHT_PHRASES) with the share of the
-    question's phrases found in the passage that holds the best quote, less WEIGHT_MISSING_NUMBERS
-    times the share of the question's numbers that this passage lacks.
+    The best quote's score averaged (by ``best_similarity_weight``) with the best cosine of a
+    sentence of the passages quotes are drawn from, then averaged (by ``phrases_weight``) with the
+    share of the question's phrases found in the passage that holds the best quote, less
+    ``missing_numbers_weight`` times the share of the question's numbers that this passage lacks.
     """
     if not quotes:
         return 0.0
-    best = max((s.similarity for _, sentences in ranked[:QUOTE_PASSAGES] for s in sentences), default=0.0)
-    confidence = (quotes[0].score + WEIGHT_BEST_SIMILARITY * best) / (1 + WEIGHT_BEST_SIMILARITY)
+    best = max((s.similarity for _, sentences in ranked[: scoring.quote_passages] for s in sentences), default=0.0)
+    weight = scoring.best_similarity_weight
+    confidence = (quotes[0].score + weight * best) / (1 + weight)
     passage = quote_passage(quotes[0], [hit for hit, _ in ranked])
     text = passage.text if passage else quotes[0].text
     phrases = phrase_overlap(question, text)
     if phrases is not None:  # a one-word question has no phrases to find
-        confidence = (confidence + WEIGHT_PHRASES * phrases) / (1 + WEIGHT_PHRASES)
-    return max(0.0, confidence - WEIGHT_MISSING_NUMBERS * missing_numbers(question, text))
+        confidence = (confidence + scoring.phrases_weight * phrases) / (1 + scoring.phrases_weight)
+    return max(0.0, confidence - scoring.missing_numbers_weight * missing_numbers(question, text))
 
 
 def quote_passage(quote: Quote, hits: Sequence[Hit]) -> Hit | None:
@@ -229,42 +176,44 @@ def choose_quotes(
     question: str,
     ranked: Sequence[tuple[Hit, Sequence[ScoredSentence]]],
     document_text: Callable[[str], str],
+    scoring: Scoring = DEFAULT_SCORING,
 ) -> list[Quote]:
     """The best quotes from the top passages, best first, each scored (no threshold applied)."""
-    candidates = _candidates(ranked[:QUOTE_PASSAGES])
+    candidates = _candidates(ranked[: scoring.quote_passages])
     if not candidates:
         return []
     texts = [document_text(c.hit.source)[c.sentence.start : c.sentence.end] for c in candidates]
-    scores = [features.score for features in sentence_features(question, candidates, texts)]
+    scores = [features.score(scoring) for features in sentence_features(question, candidates, texts)]
     order = sorted(range(len(candidates)), key=lambda i: -scores[i])
     best = scores[order[0]]
     quotes: list[Quote] = []
     for i in order:
-        if len(quotes) == MAX_QUOTES or scores[i] < best - QUOTE_MARGIN:
+        if len(quotes) == scoring.max_quotes or scores[i] < best - scoring.quote_margin:
             break
-        first, last = _with_neighbour(candidates, texts, scores, i)
-        quote = _quote(candidates[first], scores[i], document_text(candidates[i].hit.source), candidates[last])
+        first, last = _with_neighbour(candidates, texts, scores, i, scoring)
+        quote = _quote(candidates[first], scores[i], document_text(candidates[i].hit.source), candidates[last],
+                       scoring.short_sentence_words)
         if not any(q.source == quote.source and q.start < quote.end and quote.start < q.end for q in quotes):
             quotes.append(quote)
     return quotes
 
 
 def _with_neighbour(candidates: Sequence[Candidate], texts: Sequence[str], scores: Sequence[float],
-                    i: int) -> tuple[int, int]:
+                    i: int, scoring: Scoring) -> tuple[int, int]:
     """The candidate range to quote for candidate ``i``: it, and its better neighbour if that scores close.
 
-    A sentence that opens with a pronoun is quoted with the one before it (QUOTE_ANTECEDENT), which
-    names what the pronoun stands for; its words were scored with it anyway, so that one's
+    A sentence that opens with a pronoun is quoted with the one before it (``quote_antecedent``),
+    which names what the pronoun stands for; its words were scored with it anyway, so that one's
     closeness is no evidence of its own: only the sentence after is considered otherwise.
     """
     def beside(j: int) -> bool:
         return 0 <= j < len(candidates) and candidates[j].hit is candidates[i].hit
 
     refers_back = _REFERS_BACK.match(texts[i])
-    if refers_back and QUOTE_ANTECEDENT and beside(i - 1):
+    if refers_back and scoring.quote_antecedent and beside(i - 1):
         return i - 1, i
     sides = (i + 1,) if refers_back else (i - 1, i + 1)
-    same = [j for j in sides if beside(j) and scores[j] >= scores[i] - NEIGHBOUR_MARGIN]
+    same = [j for j in sides if beside(j) and scores[j] >= scores[i] - scoring.neighbour_margin]
     if not same:
         return i, i
     j = max(same, key=lambda j: scores[j])
@@ -283,11 +232,11 @@ def _candidates(ranked: Sequence[tuple[Hit, Sequence[ScoredSentence]]]) -> list[
     return candidates
 
 
-def _quote(candidate: Candidate, score: float, text: str, last: Candidate) -> Quote:
+def _quote(candidate: Candidate, score: float, text: str, last: Candidate, short_words: int) -> Quote:
     """Quote the candidate sentences through ``last``, with the next one when ``last`` is too short to stand alone."""
     start, end = candidate.sentence.start, last.sentence.end
     sentence = text[last.sentence.start : end]
-    if last.following and (len(sentence.split()) < SHORT_SENTENCE_WORDS or sentence.endswith(":")):
+    if last.following and (len(sentence.split()) < short_words or sentence.endswith(":")):
         end = last.following.end
     hit = candidate.hit
     return Quote(text[start:end], hit.source, hit.title, hit.page, start, end, round(score, 4), hit.date, hit.author,

@@ -7,13 +7,18 @@ import json
 import logging
 import os
 import sys
-import textwrap
+from pathlib import Path
 
 import click
 
 from qa.errors import QAError
+from qa.terminal import Terminal, format_answer, printable, printable_json
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+WRITES_INDEX = {"index"}
+"""Commands that write an index: only their Ctrl+C message says the index was left as it was."""
 
 
 def user_errors(command):
@@ -24,11 +29,48 @@ def user_errors(command):
         try:
             return command(*args, **kwargs)
         except QAError as err:
-            raise click.ClickException(str(err)) from None
+            raise click.ClickException(printable(str(err))) from None
         except KeyboardInterrupt:
-            raise click.ClickException("Interrupted; the index was left as it was before this run.") from None
+            left = "; the index was left as it was before this run" if command.__name__ in WRITES_INDEX else ""
+            raise click.ClickException(f"Interrupted{left}.") from None
 
     return wrapper
+
+
+class LibraryDefault(click.Option):
+    """An option whose default and help text come from the library, looked up only when used.
+
+    The library constants live next to numpy and FAISS imports; `qa --help` must not pay for them.
+    """
+
+    def __init__(self, *args, help_from=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._help_from = help_from
+
+    def get_default(self, ctx: click.Context, call: bool = True):
+        return super().get_default(ctx, call=True)  # show the value in --help, not "(dynamic)"
+
+    def get_help_record(self, ctx: click.Context):
+        if self._help_from:
+            self.help = self._help_from()
+        return super().get_help_record(ctx)
+
+
+def _default_k() -> int:
+    from qa import DEFAULT_K
+
+    return DEFAULT_K
+
+
+def _index_type_help() -> str:
+    from qa.vectors import EXACT_MAX_VECTORS
+
+    return (f"Vector search: exact (flat), approximate (ivf), or auto by size (exact below "
+            f"{EXACT_MAX_VECTORS:,} vectors).  [default: the index's own setting, else $QA_INDEX_TYPE or auto]")
+
+
+def _echo(text: str, terminal: Terminal | None = None) -> None:
+    click.echo(text, color=(terminal or Terminal.of(sys.stdout)).color)
 
 
 def _quiet_libraries() -> None:
@@ -69,9 +111,8 @@ index_dir_option = click.option(
 @click.option("--rebuild", is_flag=True, help="Start the index from scratch instead of updating it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
-@click.option("--index-type", type=click.Choice(["auto", "flat", "ivf"]), default=None,
-              help="Vector search: exact (flat), approximate (ivf), or auto by size (exact below 20k vectors).  "
-              "[default: the index's own setting, else $QA_INDEX_TYPE or auto]")
+@click.option("--index-type", type=click.Choice(["auto", "flat", "ivf"]), default=None, cls=LibraryDefault,
+              help_from=_index_type_help)
 @user_errors
 def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebuild: bool, as_json: bool,
           no_progress: bool, index_type: str | None) -> None:
@@ -88,8 +129,8 @@ def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebu
     from dataclasses import asdict
 
     from qa import DEFAULT_DOCS_DIR, build_index
-    from qa.indexer import default_index_dir
-    from qa.store import shown
+    from qa.config import default_index_dir
+    from qa.manifest import shown
 
     index_dir = index_dir or default_index_dir()
     report = build_index(list(paths) or [DEFAULT_DOCS_DIR], index_dir, model=model, rebuild=rebuild,
@@ -97,28 +138,30 @@ def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebu
     if as_json:
         click.echo(json.dumps(asdict(report), indent=2))
         return
-    click.echo(
+    click.echo(printable(
         f"Indexed {report.documents} document(s), {report.passages} passage(s) in {shown(index_dir)} "
         f"in {report.seconds:.1f} s: {report.added} added, {report.updated} updated, "
         f"{report.removed} removed, {report.unchanged} unchanged."
-    )
+    ))
     for skipped in report.skipped:
-        click.echo(f"Skipped {skipped.path}: {skipped.reason}")
+        click.echo(printable(f"Skipped {skipped.path}: {skipped.reason}"))
 
 
 @cli.command()
 @click.argument("question")
 @index_dir_option
-@click.option("-k", "k", type=click.IntRange(min=1), default=5, show_default=True,
+@click.option("-k", "k", type=click.IntRange(min=1), default=_default_k, show_default=True, cls=LibraryDefault,
               help="How many passages to retrieve.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print {question, answered, quotes, passages} as JSON.")
+@click.option("--full", is_flag=True, help="When not found, print the closest passages whole, not one line each.")
 @user_errors
-def ask(question: str, index_dir: str | None, k: int, as_json: bool) -> None:
+def ask(question: str, index_dir: str | None, k: int, as_json: bool, full: bool) -> None:
     """Answer QUESTION with quotes from the indexed documents.
 
     Prints each quote verbatim with its citation (file, title, page, character span) and the
-    passage around it, or "Not found in the documents." and the closest passages.
+    passage around it, or "Not found in the documents." and the closest passages, one line
+    each. Colour and line width follow the terminal; set NO_COLOR for plain text.
 
     \b
     Example:
@@ -128,15 +171,23 @@ def ask(question: str, index_dir: str | None, k: int, as_json: bool) -> None:
 
     answer = Retriever.load(index_dir).ask(question, k=k)
     if as_json:
-        click.echo(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
+        click.echo(printable_json(json.dumps(answer.to_json(), indent=2, ensure_ascii=False)))
         return
-    click.echo(format_answer(answer))
+    terminal = Terminal.of(sys.stdout)
+    _echo(format_answer(answer, terminal, full=full), terminal)
+    if not answer.answered and answer.hits and not full:
+        click.echo("(--full prints the closest passages whole)", err=True)
 
 
 def _login(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, str] | None:
     if value is None:
         return None
-    user, colon, password = value.partition(":")
+    if param.name == "auth_file":
+        try:
+            value = (Path(value).read_text(encoding="utf-8").splitlines() or [""])[0]
+        except (OSError, UnicodeDecodeError) as err:
+            raise click.BadParameter(f"can't read {printable(value)}: {getattr(err, 'strerror', None) or err}") from None
+    user, colon, password = value.strip().partition(":")
     if not (user and colon and password):
         raise click.BadParameter("use the form user:password")
     return user, password
@@ -150,10 +201,13 @@ def _login(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
 @click.option("--port", type=click.IntRange(1, 65535), default=None,
               help="Port.  [default: 7860, or the next free one]")
 @click.option("--share", is_flag=True, help="Also make a public gradio.live link (needs internet).")
-@click.option("--auth", callback=_login, metavar="USER:PASSWORD", help="Require this login.")
+@click.option("--auth", callback=_login, metavar="USER:PASSWORD", envvar="QA_AUTH", show_envvar=True,
+              help="Require this login. Other users can read a command line (ps): prefer $QA_AUTH or --auth-file.")
+@click.option("--auth-file", callback=_login, type=click.Path(dir_okay=False), metavar="FILE",
+              help="Require the login user:password written on the first line of FILE.")
 @user_errors
 def chat(index_dir: str | None, docs_dir: str | None, host: str, port: int | None, share: bool,
-         auth: tuple[str, str] | None) -> None:
+         auth: tuple[str, str] | None, auth_file: tuple[str, str] | None) -> None:
     """Serve the chat page: ask questions, read quoted answers beside their highlighted sources.
 
     Prints the page's local URL and runs until Ctrl+C. Without an index yet, it indexes
@@ -162,12 +216,15 @@ def chat(index_dir: str | None, docs_dir: str | None, host: str, port: int | Non
     \b
     Example:
       qa chat
-      qa chat --host 0.0.0.0 --port 8080 --auth me:secret
+      QA_AUTH=me:secret qa chat --host 0.0.0.0 --port 8080
     """
     from qa import DEFAULT_DOCS_DIR
     from ui.app import serve
 
-    serve(index_dir, docs_dir=docs_dir or DEFAULT_DOCS_DIR, host=host, port=port, share=share, auth=auth)
+    if auth and auth_file:
+        raise click.UsageError("Give the login once: --auth (or $QA_AUTH) or --auth-file, not both.")
+    serve(index_dir, docs_dir=docs_dir or DEFAULT_DOCS_DIR, host=host, port=port, share=share,
+          auth=auth or auth_file)
 
 
 @cli.command("eval")
@@ -203,37 +260,9 @@ def eval_(dataset: str, index_dir: str | None, holdout: int, model: str | None, 
     width = max(len(name) for name, _ in rows)
     click.echo(f"{'measure':{width}}  value")
     for name, value in rows:
-        click.echo(f"{name:{width}}  {value}")
+        click.echo(printable(f"{name:{width}}  {value}"))
     if report.index_seconds:
         click.echo(f"(index built in {report.index_seconds:.1f} s)", err=True)
-
-
-def format_answer(answer) -> str:
-    """Human-readable rendering of an Answer for the terminal."""
-    lines: list[str] = []
-    if answer.answered:
-        for number, quote in enumerate(answer.quotes, start=1):
-            lines.append(f"[{number}] \u201c{quote.text}\u201d")
-            lines.append(f"    \u2014 {_citation(quote)}")
-            context = answer.passage_of(quote)
-            if context:
-                marked = (context.text[: quote.start - context.start] + "\u00bb" + quote.text + "\u00ab"
-                          + context.text[quote.end - context.start:])
-                lines.append(textwrap.indent(textwrap.fill(" ".join(marked.split()), 96), "    | "))
-            lines.append("")
-        return "\n".join(lines).rstrip()
-    lines.append("Not found in the documents.")
-    if answer.hits:
-        lines.append("Closest passages (weak matches, not answers):")
-        for number, hit in enumerate(answer.hits, start=1):
-            lines.append(f"  ({number}) {_citation(hit)}")
-            lines.append(textwrap.indent(textwrap.fill(" ".join(hit.text.split()), 94), "      "))
-    return "\n".join(lines)
-
-
-def _citation(item) -> str:
-    page = f", p. {item.page}" if item.page is not None else ""
-    return f"{item.title} ({item.source}{page}, chars {item.start}-{item.end}; score {item.score:.2f})"
 
 
 def main() -> None:

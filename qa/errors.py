@@ -26,11 +26,23 @@ class IndexLocked(QAError):
 
 
 class EmptyCorpus(QAError):
-    """Nothing indexable was found at the paths given."""
+    """Nothing indexable was found at the paths given; ``skipped`` says why for each file left out."""
+
+    def __init__(self, message: str, skipped: list | tuple = ()) -> None:
+        super().__init__(message)
+        self.skipped = list(skipped)
 
 
 class UnsupportedDocument(QAError):
-    """A file could not be read as a document."""
+    """A file could not be read as a document.
+
+    ``transient`` failures (the reader process could not start) are not held against the file:
+    it is tried again on the next run even if unchanged.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class ModelUnavailable(QAError):

@@ -5,10 +5,12 @@ Two formats:
 - BEIR (a folder with ``corpus.jsonl``, ``queries.jsonl``, ``qrels/test.tsv``): every corpus
   entry (title, blank line, text) becomes one document; a document ranks by its best passage;
   nDCG@10, Recall@100 and MRR@10 come from ``pytrec_eval``, the TREC reference implementation.
-- SQuAD v1 (``{"data": [{"title", "paragraphs": [{"context", "qas"}]}]}``): each article is one
-  document (paragraphs joined by blank lines); passage hit@k, quote hit@1 (the first quote
-  contains a gold answer), words in the first quote and the answered rate. With ``holdout=N``
-  the last N articles are left out of the index and their questions must be refused.
+- SQuAD v1 or v2 (``{"data": [{"title", "paragraphs": [{"context", "qas"}]}]}``): each article is
+  one document (paragraphs joined by blank lines); on the answerable questions, passage hit@k,
+  quote hit@1 (the first quote contains a gold answer, on word boundaries), words in the first
+  quote and the answered rate. SQuAD 2.0's ``is_impossible`` questions, about the indexed
+  articles but answered by none, must be refused; so must, with ``holdout=N``, the questions of
+  the last N articles, which are left out of the index.
 
 The index of a dataset is built once per dataset, model and hold-out, and reused.
 """
@@ -24,11 +26,12 @@ import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from qa.answer import CONFIDENCE_SCALE
-from qa.embed import Embedder, canonical_model_name, default_model
+from qa.config import default_model
+from qa.embed import Embedder, canonical_model_name
 from qa.errors import InvalidInput
 from qa.indexer import build_index
 from qa.retriever import Retriever
+from qa.scoring import CONFIDENCE_SCALE, DEFAULT_SCORING, Scoring
 
 DEFAULT_WORK_DIR = ".cache/qa-eval"
 """Where `qa eval` keeps the index it builds for each dataset and model."""
@@ -43,6 +46,8 @@ class Question:
     text: str
     article: str
     answers: tuple[str, ...]
+    impossible: bool = False
+    """SQuAD 2.0: no article answers it, so it must be refused."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,8 @@ class SquadReport(_Report):
     answered_rate: float = 0.0
     refused_rate: float | None = None
     held_out_questions: int = 0
+    refused_unanswerable_rate: float | None = None
+    unanswerable_questions: int = 0
     not_found_threshold: float = 0.0
     queries_per_second: float = 0.0
     index_seconds: float = 0.0
@@ -92,6 +99,9 @@ class SquadReport(_Report):
             ("mean words in the first quote", f"{self.mean_quote_words:.1f}"),
             ("answered (covered questions)", f"{self.answered_rate:.3f}"),
         ]
+        if self.refused_unanswerable_rate is not None:
+            rows.append((f"refused, on the same articles ({self.unanswerable_questions} unanswerable)",
+                         f"{self.refused_unanswerable_rate:.3f}"))
         if self.refused_rate is not None:
             rows.append((f"refused ({self.held_out_questions} held-out questions)", f"{self.refused_rate:.3f}"))
         rows += [("not-found threshold", f"{self.not_found_threshold:.3f}"),
@@ -140,21 +150,22 @@ def dataset_format(path: str | os.PathLike) -> str:
 
 def evaluate(dataset: str | os.PathLike, *, index_dir: str | os.PathLike | None = None, holdout: int = 0,
              model: str | None = None, progress: bool = True, embedder: Embedder | None = None,
-             work_dir: str | os.PathLike = DEFAULT_WORK_DIR) -> BeirReport | SquadReport:
+             work_dir: str | os.PathLike = DEFAULT_WORK_DIR, scoring: Scoring = DEFAULT_SCORING
+             ) -> BeirReport | SquadReport:
     """Measure the current configuration on ``dataset`` (BEIR folder or SQuAD file).
 
     Example:
         >>> evaluate("../shared/eval/scifact").ndcg_at_10
     """
     if holdout < 0:
-        raise InvalidInput(f"--holdout must be 0 or more, not {holdout}.")
+        raise InvalidInput(f"holdout must be 0 or more, not {holdout}.")
     if dataset_format(dataset) == "beir":
         if holdout:
-            raise InvalidInput("--holdout applies to SQuAD-format datasets only.")
+            raise InvalidInput("A holdout applies to SQuAD-format datasets only.")
         return evaluate_beir(dataset, index_dir=index_dir, model=model, progress=progress, embedder=embedder,
-                             work_dir=work_dir)
+                             work_dir=work_dir, scoring=scoring)
     return evaluate_squad(dataset, index_dir=index_dir, holdout=holdout, model=model, progress=progress,
-                          embedder=embedder, work_dir=work_dir)
+                          embedder=embedder, work_dir=work_dir, scoring=scoring)
 
 
 def _cache_dir(work_dir: str | os.PathLike, dataset: Path, files: list[Path], model: str | None,
@@ -239,13 +250,13 @@ def prepare_beir_index(folder: str | os.PathLike, index_dir: str | os.PathLike |
 
 def evaluate_beir(folder: str | os.PathLike, *, index_dir: str | os.PathLike | None = None, model: str | None = None,
                   depth: int = BEIR_DEPTH, progress: bool = True, embedder: Embedder | None = None,
-                  work_dir: str | os.PathLike = DEFAULT_WORK_DIR) -> BeirReport:
+                  work_dir: str | os.PathLike = DEFAULT_WORK_DIR, scoring: Scoring = DEFAULT_SCORING) -> BeirReport:
     """Rank the corpus for every judged query; documents rank by their best passage."""
     from qa.progress import progress_bar
 
     _, queries, qrels = load_beir(folder)
     index_dir, ids, seconds = prepare_beir_index(folder, index_dir, model, progress, embedder, work_dir)
-    retriever = Retriever.load(index_dir, embedder=embedder)
+    retriever = Retriever.load(index_dir, embedder=embedder, scoring=scoring)
     run: dict[str, dict[str, float]] = {}
     started = time.perf_counter()
     for query_id, text in progress_bar(list(queries.items()), progress, desc="Querying", unit="query"):
@@ -267,14 +278,14 @@ def evaluate_beir(folder: str | os.PathLike, *, index_dir: str | os.PathLike | N
 # --- SQuAD --------------------------------------------------------------------------------------
 
 def load_squad(path: str | os.PathLike) -> dict[str, tuple[str, list[Question]]]:
-    """Articles of a SQuAD v1 file: title -> (text, questions)."""
+    """Articles of a SQuAD v1 or v2 file: title -> (text, questions)."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
     articles = {}
     for article in data:
         title = article["title"]
         text = "\n\n".join(p["context"] for p in article["paragraphs"])
         questions = [
-            Question(qa["question"], title, tuple(a["text"] for a in qa["answers"]))
+            Question(qa["question"], title, tuple(a["text"] for a in qa["answers"]), bool(qa.get("is_impossible")))
             for p in article["paragraphs"]
             for qa in p["qas"]
         ]
@@ -287,9 +298,10 @@ def _normalise(text: str) -> str:
 
 
 def contains_answer(text: str, answers: tuple[str, ...]) -> bool:
-    """Whether ``text`` contains any gold answer, ignoring case and spacing."""
+    """Whether ``text`` contains any gold answer on word boundaries ("12" is not in "2012"),
+    ignoring case and spacing."""
     haystack = _normalise(text)
-    return any(_normalise(answer) in haystack for answer in answers)
+    return any(re.search(rf"(?<!\w){re.escape(_normalise(answer))}(?!\w)", haystack) for answer in answers if answer)
 
 
 def _slug(title: str) -> str:
@@ -303,7 +315,7 @@ def prepare_squad_index(path: str | os.PathLike, index_dir: str | os.PathLike | 
     """Write the indexed articles as text files and index them (cached); returns (index, articles, seconds)."""
     articles = load_squad(path)
     if holdout >= len(articles):
-        raise InvalidInput(f"--holdout {holdout} would leave none of the {len(articles)} articles in the index.")
+        raise InvalidInput(f"Holding out {holdout} articles would leave none of the {len(articles)} in the index.")
     indexed = list(articles)[: len(articles) - holdout]
     base = _cache_dir(work_dir, Path(path), [Path(path)], embedder.name if embedder else model, f"-holdout{holdout}")
     docs = base / "docs"
@@ -319,10 +331,11 @@ def prepare_squad_index(path: str | os.PathLike, index_dir: str | os.PathLike | 
 
 def evaluate_squad(path: str | os.PathLike, *, index_dir: str | os.PathLike | None = None, holdout: int = 0,
                    model: str | None = None, k: int = 5, progress: bool = True,
-                   embedder: Embedder | None = None, work_dir: str | os.PathLike = DEFAULT_WORK_DIR) -> SquadReport:
+                   embedder: Embedder | None = None, work_dir: str | os.PathLike = DEFAULT_WORK_DIR,
+                   scoring: Scoring = DEFAULT_SCORING) -> SquadReport:
     """Ask every question of the dataset and measure passages, quotes and the not-found decision."""
     index_dir, articles, seconds = prepare_squad_index(path, index_dir, holdout, model, progress, embedder, work_dir)
-    retriever = Retriever.load(index_dir, embedder=embedder)
+    retriever = Retriever.load(index_dir, embedder=embedder, scoring=scoring)
     covered_titles = set(list(articles)[: len(articles) - holdout])
     outcomes = []
     started = time.perf_counter()
@@ -349,7 +362,8 @@ def _ask(retriever: Retriever, question: Question, covered: bool, k: int) -> Out
 
 def summarise(outcomes: list[Outcome], elapsed: float) -> SquadReport:
     """Aggregate per-question outcomes into a report."""
-    covered = [o for o in outcomes if o.covered]
+    covered = [o for o in outcomes if o.covered and not o.question.impossible]
+    unanswerable = [o for o in outcomes if o.covered and o.question.impossible]
     held_out = [o for o in outcomes if not o.covered]
     answered = [o for o in covered if o.answered]
     n = max(len(covered), 1)
@@ -362,22 +376,17 @@ def summarise(outcomes: list[Outcome], elapsed: float) -> SquadReport:
         answered_rate=len(answered) / n,
         refused_rate=(sum(not o.answered for o in held_out) / len(held_out)) if held_out else None,
         held_out_questions=len(held_out),
+        refused_unanswerable_rate=(sum(not o.answered for o in unanswerable) / len(unanswerable)
+                                   if unanswerable else None),
+        unanswerable_questions=len(unanswerable),
         queries_per_second=len(outcomes) / elapsed if elapsed else 0.0,
         outcomes=outcomes,
     )
 
 
 def save_calibration(index_dir: str | os.PathLike, threshold: float, *, model: str, note: str = "") -> None:
-    """Store a not-found threshold in the index's manifest, with the model it was calibrated for.
+    """Store a not-found threshold for this confidence formula in the index's manifest (see
+    ``qa.manifest.save_calibration``)."""
+    from qa.manifest import save_calibration as save
 
-    ``Retriever`` uses it only while the index is built with that model; later builds keep it.
-    """
-    from qa.store import MANIFEST, read_manifest, write_json_atomically, write_lock
-
-    if not 0.0 <= threshold <= 1.0:
-        raise InvalidInput(f"A not-found threshold is between 0 and 1, not {threshold}.")
-    with write_lock(index_dir):
-        manifest = read_manifest(index_dir)
-        manifest["not_found"] = {"model": canonical_model_name(model), "threshold": threshold,
-                                 "scale": CONFIDENCE_SCALE, "calibration": note}
-        write_json_atomically(Path(index_dir, MANIFEST), manifest)
+    save(index_dir, threshold, model=canonical_model_name(model), scale=CONFIDENCE_SCALE, note=note)

@@ -1,7 +1,8 @@
 """build_index: bring an index folder up to date with folders and files of documents.
 
-Unchanged files (same content hash) are neither read nor embedded again, and when nothing
-changed the embedding model is not even loaded. Files that vanished from a folder that is being
+Unchanged files (same content hash) are neither read nor embedded again, and neither are files
+that were skipped before and have not changed since: when nothing changed, the embedding model
+is not even loaded and no new build is written. Files that vanished from a folder that is being
 indexed lose their passages; documents indexed from other folders stay.
 """
 
@@ -13,32 +14,44 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from qa.chunk import PASSAGE_RULES, distinct_sentences, split_passages
-from qa.embed import Embedder, canonical_model_name, default_model
+from qa.config import (
+    DEFAULT_DOCS_DIR,
+    DEFAULT_INDEX_TYPE,
+    default_index_dir,
+    default_index_type,
+    default_model,
+    max_text_bytes,
+    read_timeout,
+)
+from qa.embed import Embedder, canonical_model_name
 from qa.formats import READING_RULES
-from qa.errors import EmptyCorpus, IndexMismatch, UnsupportedDocument
-from qa.ingest import SourceFile, file_hash, find_files, load_document, shown_path
+from qa.errors import EmptyCorpus, PathNotFound, UnsupportedDocument
+from qa.index_folder import check_folder, remove_leftovers, write_lock
+from qa.ingest import SourceFile, file_hash, find_files, shown_path
+from qa.manifest import DocumentRecord, Manifest, SkippedFile, model_mismatch
 from qa.progress import progress_bar
+from qa.reader import load_document
 from qa.results import Document, IndexReport, Passage, Skipped, Span
-from qa.store import Store, StoreWriter, shown, write_lock
-from qa.testhook import pause_point
-from qa.vectors import DEFAULT_INDEX_TYPE, check_index_type, default_index_type
+from qa.store import Checkpoint, Store, StoreWriter
+from qa.vectors import check_index_type
 
 logger = logging.getLogger(__name__)
 
-RULES = {"passage_rules": PASSAGE_RULES, "reading_rules": READING_RULES}
-"""The versions of the rules each document was read and split under, kept in its manifest record
-(a record without one was made under version 1)."""
-DEFAULT_DOCS_DIR = "docs"
-DEFAULT_INDEX_DIR = "index"
+CHECKPOINTS = ("before-embedding", "embedding", "after-embedding", "swap", "after-swap")
+"""The points a build passes, in order, each announced to ``build_index``'s ``checkpoint``:
 
-
-def default_index_dir() -> str:
-    """``$QA_INDEX_DIR`` or ``index``."""
-    return os.environ.get("QA_INDEX_DIR") or DEFAULT_INDEX_DIR
+- ``before-embedding``: the plan is made and the lock is held; nothing is written yet.
+- ``embedding``: a batch of sentences has been embedded and not yet added.
+- ``after-embedding``: all new vectors are in memory; no data file is written yet.
+- ``swap``: the new data files and the new manifest's temporary file are on disk; the manifest
+  is not yet replaced.
+- ``after-swap``: the new manifest is in place; the previous build's files are not yet deleted.
+"""
 
 
 def build_index(
@@ -50,11 +63,15 @@ def build_index(
     progress: bool = True,
     embedder: Embedder | None = None,
     index_type: str | None = None,
+    follow_links: bool = False,
+    checkpoint: Checkpoint | None = None,
 ) -> IndexReport:
     """Index the documents under ``paths`` into ``index_dir`` and report what was done.
 
     ``index_type`` is ``auto`` (exact search below 20k vectors, IVF above), ``flat`` or ``ivf``;
-    an index keeps its setting until another is given.
+    an index keeps its setting until another is given. Links that lead out of a folder given are
+    skipped unless ``follow_links``. ``checkpoint`` is called with each of :data:`CHECKPOINTS` as
+    the build passes it.
 
     Example:
         >>> report = build_index(["docs/"], "index/")
@@ -64,43 +81,42 @@ def build_index(
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     index_dir = Path(index_dir or default_index_dir())
+    for path in paths:  # before the index folder is made: a mistyped path leaves nothing behind
+        if not Path(path).exists():
+            raise PathNotFound(f"No such file or folder: {path}")
+    limits = f"{max_text_bytes()} bytes, {read_timeout():g} s"  # a bad $QA_* setting fails here
+    check_folder(index_dir, paths)
+    checkpoint = checkpoint or _no_checkpoint
     with write_lock(index_dir):
+        remove_leftovers(index_dir)  # of a build that was killed
         base = None if rebuild else _current(index_dir)
         model_name = _choose_model(index_dir, base, model, embedder)
-        files, skipped = find_files(paths)
+        files, skipped = find_files(paths, follow_links=follow_links)
         roots = {str(Path(p).resolve()) for p in paths}
-        plan = _Plan(base, files, roots, skipped)
+        plan = _Plan(base, files, roots, skipped, limits)
         report = IndexReport(skipped=skipped, unchanged=len(plan.unchanged), removed=len(plan.removed))
         index_type = _choose_index_type(base, index_type)
-        retype = base is not None and base.manifest.get("index_type") != index_type
-        if not (plan.changes or retype) and base is not None:
-            report.documents, report.passages = len(base.manifest["documents"]), base.manifest["passages"]
-        else:
-            if not plan.to_load and not (base and base.manifest["documents"]):
-                raise EmptyCorpus(
-                    f"No documents (.txt, .md, .html, .pdf) found in {', '.join(map(str, paths))}."
-                    + _skipped_hint(skipped)
-                )
-            pause_point("before-embedding")
-            embedder = embedder or Embedder(model_name)
-            writer = StoreWriter(index_dir, model=model_name, dimension=embedder.dimension, base=base,
-                                 index_type=index_type)
-            try:
-                writer.remove_documents(plan.removed + [f.source for f, _ in plan.to_load if f.source in plan.known])
-                _add_files(writer, embedder, plan, report, progress)
-                if not writer.documents:
-                    raise EmptyCorpus(f"None of the files in {', '.join(map(str, paths))} could be indexed."
-                                      + _skipped_hint(skipped))
-                pause_point("after-embedding")
-                manifest = writer.commit()
-            except BaseException:
-                writer.abort()
-                raise
-            report.documents, report.passages = len(manifest["documents"]), manifest["passages"]
-        if base is not None:
-            base.close()
+        retype = base is not None and base.manifest.index_type != index_type
+        build = _Build(index_dir, base, model_name, embedder, index_type, checkpoint)
+        try:
+            if plan.removed or plan.reloaded or retype:
+                build.writer.remove_documents(plan.removed + plan.reloaded)
+            if plan.to_load:
+                checkpoint("before-embedding")
+                _add_files(build, plan, report, progress)
+            manifest = build.finish(plan.skip_records)
+        except BaseException:
+            build.abort()
+            raise
+        if manifest is None:
+            raise EmptyCorpus(_nothing_indexed(paths, report.skipped), skipped=report.skipped)
+        report.documents, report.passages = len(manifest.documents), manifest.passages
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _no_checkpoint(point: str) -> None:
+    pass
 
 
 def _current(index_dir: Path) -> Store | None:
@@ -113,12 +129,9 @@ def _choose_model(index_dir: Path, base: Store | None, model: str | None, embedd
     asked = embedder.name if embedder else canonical_model_name(model) if model else None
     if base is None:
         return asked or canonical_model_name(default_model())
-    existing = base.manifest["model"]
+    existing = base.manifest.model
     if asked and asked != existing:
-        raise IndexMismatch(
-            f"The index at {shown(index_dir)} was built with model '{existing}', not '{asked}'. "
-            f"Use `qa index --rebuild --model {asked}` to rebuild it with the new model."
-        )
+        raise model_mismatch(index_dir, existing, asked)
     return existing
 
 
@@ -126,18 +139,36 @@ def _choose_index_type(base: Store | None, asked: str | None) -> str:
     """The asked index type, else the index's own setting, else ``$QA_INDEX_TYPE`` or ``auto``."""
     if asked:
         return check_index_type(asked)
-    if base is not None and "vector_indexes" in base.manifest:  # older indexes recorded no setting
-        return base.manifest.get("index_type", DEFAULT_INDEX_TYPE)
+    if base is not None and base.manifest.vector_indexes:  # older indexes recorded no setting
+        return base.manifest.index_type or DEFAULT_INDEX_TYPE
     return check_index_type(default_index_type())
 
 
-class _Plan:
-    """Which files to (re)load, which documents are unchanged and which were removed."""
+SHOWN_REASONS = 20
+"""An error that no file could be indexed lists at most this many files with their reasons."""
 
-    def __init__(self, base: Store | None, files: list[SourceFile], roots: set[str], skipped: list[Skipped]) -> None:
-        self.known: dict[str, dict] = base.manifest["documents"] if base else {}
+
+def _nothing_indexed(paths: Sequence[str | os.PathLike], skipped: list[Skipped]) -> str:
+    where = ", ".join(map(str, paths))
+    if not skipped:
+        return f"No documents (.txt, .md, .html, .pdf) found in {where}."
+    reasons = "".join(f"\n  {s.path}: {s.reason}" for s in skipped[:SHOWN_REASONS])
+    more = f"\n  and {len(skipped) - SHOWN_REASONS} more" if len(skipped) > SHOWN_REASONS else ""
+    return f"None of the files in {where} could be indexed:{reasons}{more}"
+
+
+class _Plan:
+    """Which files to (re)load, which documents are unchanged or removed, which files stay skipped."""
+
+    def __init__(self, base: Store | None, files: list[SourceFile], roots: set[str], skipped: list[Skipped],
+                 limits: str) -> None:
+        manifest = base.manifest if base else None
+        self.known: dict[str, DocumentRecord] = manifest.documents if manifest else {}
+        remembered: dict[str, SkippedFile] = manifest.skipped if manifest else {}
+        self.limits = limits
         self.to_load: list[tuple[SourceFile, str]] = []
         self.unchanged: list[str] = []
+        self.skip_records: dict[str, SkippedFile] = {}
         seen: dict[str, SourceFile] = {}
         for file in files:
             if file.source in seen:
@@ -146,9 +177,9 @@ class _Plan:
                 continue
             record = self.known.get(file.source)
             # The same file given another way (itself, or its folder) is the same document.
-            same_file = bool(record) and record.get("path") == shown_path(file.path.resolve())
-            if record and record.get("root") not in roots and record.get("root") is not None and not same_file:
-                skipped.append(Skipped(shown_path(file.path), f"id '{file.source}' is already taken by {record.get('path')}"))
+            same_file = bool(record) and record.path == shown_path(file.path.resolve())
+            if record and record.root not in roots and record.root is not None and not same_file:
+                skipped.append(Skipped(shown_path(file.path), f"id '{file.source}' is already taken by {record.path}"))
                 continue
             seen[file.source] = file
             try:
@@ -156,31 +187,86 @@ class _Plan:
             except OSError as err:
                 skipped.append(Skipped(shown_path(file.path), f"can't read file: {err.strerror}"))
                 continue
+            before = remembered.get(file.source)
+            if before and before.hash == digest and before.limits == limits:
+                skipped.append(Skipped(shown_path(file.path), before.reason))
+                self.skip_records[file.source] = before
             # A document read or split under older rules is read again, even when unchanged.
-            if record and record.get("hash") == digest and all(record.get(k, 1) == v for k, v in RULES.items()):
+            elif (record and record.hash == digest and record.passage_rules == PASSAGE_RULES
+                  and record.reading_rules == READING_RULES):
                 self.unchanged.append(file.source)
             else:
                 self.to_load.append((file, digest))
-        self.removed = [s for s, r in self.known.items() if r.get("root") in roots and s not in seen]
-        self.changes = bool(self.to_load or self.removed)
+        # Skip records of files under folders not indexed in this run stay as they are.
+        self.skip_records.update({s: r for s, r in remembered.items() if r.root not in roots})
+        self.removed = [s for s, r in self.known.items() if r.root in roots and s not in seen]
+        self.reloaded = [f.source for f, _ in self.to_load if f.source in self.known]
+
+
+class _Build:
+    """The next build, started only once there is something to write: until a document is added or
+    removed, no model is loaded and no copy of the store is made."""
+
+    def __init__(self, index_dir: Path, base: Store | None, model: str, embedder: Embedder | None, index_type: str,
+                 checkpoint: Checkpoint) -> None:
+        self.index_dir, self.base, self.model, self.index_type = index_dir, base, model, index_type
+        self.checkpoint = checkpoint
+        self._embedder = embedder
+        self._writer: StoreWriter | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = Embedder(self.model)
+        return self._embedder
+
+    @property
+    def writer(self) -> StoreWriter:
+        if self._writer is None:
+            self._writer = StoreWriter(self.index_dir, model=self.model, dimension=self.embedder.dimension,
+                                       base=self.base, index_type=self.index_type, checkpoint=self.checkpoint)
+        return self._writer
+
+    def finish(self, skipped: dict[str, SkippedFile]) -> Manifest | None:
+        """Commit the build (or, when no document changed, record only what was skipped); None when
+        the index would hold no document."""
+        if self._writer is None:
+            if self.base is None:
+                return None
+            manifest = self.base.manifest
+            if manifest.skipped != skipped:
+                manifest = replace(manifest, skipped=skipped)
+                manifest.save(self.index_dir)
+            return manifest
+        if not self._writer.documents:
+            self._writer.abort()
+            return None
+        self.checkpoint("after-embedding")
+        return self._writer.commit(skipped)
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.abort()
 
 
 EMBED_BATCH_SENTENCES = 2048
 """Sentences of several documents are embedded together, in batches of about this many."""
 
 
-def _add_files(writer: StoreWriter, embedder: Embedder, plan: _Plan, report: IndexReport, progress: bool) -> None:
-    pending: list[tuple[Document, dict, list[Passage], list[Span]]] = []
+def _add_files(build: _Build, plan: _Plan, report: IndexReport, progress: bool) -> None:
+    pending: list[tuple[Document, DocumentRecord, list[Passage], list[Span]]] = []
     pending_sentences = 0
 
     def flush() -> None:
         nonlocal pending_sentences
+        if not pending:
+            return
         texts = [doc.text[s.start : s.end] for doc, _, _, sentences in pending for s in sentences]
-        vectors = embedder.encode(texts)
-        pause_point("embedding")
+        vectors = build.embedder.encode(texts)
+        build.checkpoint("embedding")
         offset = 0
         for document, record, passages, sentences in pending:
-            writer.add_document(document, record, passages, sentences, vectors[offset : offset + len(sentences)])
+            build.writer.add_document(document, record, passages, sentences, vectors[offset : offset + len(sentences)])
             offset += len(sentences)
         pending.clear()
         pending_sentences = 0
@@ -190,11 +276,11 @@ def _add_files(writer: StoreWriter, embedder: Embedder, plan: _Plan, report: Ind
                                                                      total=len(plan.to_load)):
         if isinstance(document, UnsupportedDocument):
             report.skipped.append(Skipped(shown_path(file.path), str(document)))
+            if not document.transient:
+                plan.skip_records[file.source] = SkippedFile(digest, shown_path(file.path), str(document),
+                                                             file.root, plan.limits)
             continue
-        # A document keeps the root it was first indexed under, so that folder's runs can remove it.
-        root = plan.known.get(file.source, {}).get("root") or file.root
-        record = {"hash": digest, "root": root, "path": document.path, "title": document.title, **RULES}
-        pending.append((document, record, passages, sentences))
+        pending.append((document, _record(plan, file, digest, document), passages, sentences))
         pending_sentences += len(sentences)
         if file.source in plan.known:
             report.updated += 1
@@ -203,6 +289,16 @@ def _add_files(writer: StoreWriter, embedder: Embedder, plan: _Plan, report: Ind
         if pending_sentences >= EMBED_BATCH_SENTENCES:
             flush()
     flush()
+
+
+def _record(plan: _Plan, file: SourceFile, digest: str, document: Document) -> DocumentRecord:
+    info = file.path.stat()
+    known = plan.known.get(file.source)
+    # A document keeps the root it was first indexed under, so that folder's runs can remove it.
+    root = (known.root if known else None) or file.root
+    return DocumentRecord(hash=digest, path=document.path, title=document.title, root=root,
+                          passage_rules=PASSAGE_RULES, size=info.st_size, mtime_ns=info.st_mtime_ns,
+                          reading_rules=READING_RULES)
 
 
 READ_AHEAD_FILES = 64
@@ -248,9 +344,3 @@ def _read_ahead(files: list[tuple[SourceFile, str]]) -> Iterator[tuple]:
         while reader.is_alive():  # unblock a reader waiting on a full queue
             with contextlib.suppress(queue.Empty):
                 ready.get(timeout=0.05)
-
-
-def _skipped_hint(skipped: Iterable[Skipped]) -> str:
-    skipped = list(skipped)
-    return f" {len(skipped)} file(s) skipped." if skipped else ""
-

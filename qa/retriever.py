@@ -7,33 +7,24 @@ import re
 import threading
 from pathlib import Path
 
-from qa.answer import (
-    CONFIDENCE_SCALE,
-    NOT_FOUND_THRESHOLD,
-    NOT_FOUND_THRESHOLDS,
-    answer_confidence,
-    choose_quotes,
-    quote_passage,
-)
+from qa.answer import answer_confidence, choose_quotes, quote_passage
+from qa.config import default_index_dir
 from qa.embed import Embedder, canonical_model_name
-from qa.errors import IndexMismatch, InvalidInput
-from qa.indexer import default_index_dir
+from qa.errors import InvalidInput
+from qa.manifest import MANIFEST, model_mismatch
 from qa.results import Answer, DocumentInfo, Hit, ScoredSentence
-from qa.store import MANIFEST, Store, StoredPassage, shown
+from qa.scoring import (
+    CONFIDENCE_SCALE,
+    DEFAULT_SCORING,
+    FALLBACK_THRESHOLD,
+    NOT_FOUND_THRESHOLDS,
+    Scoring,
+)
+from qa.store import Store, StoredPassage
 
 DEFAULT_K = 5
 MAX_QUESTION_CHARS = 2_000
 """Longer questions are refused: a question is a sentence or two, and a huge one would hold the model."""
-CANDIDATES = 50
-"""Passages and sentences fetched from each vector index before re-scoring."""
-WEIGHT_PASSAGE_SIMILARITY = 0.3
-"""Weight of a passage's own similarity beside its best sentence's (measured on xquad-dev)."""
-LEXICAL_WEIGHT = 0.7
-"""Weight of the normalised BM25 score beside the dense score (0 = dense only); see README "Quality"."""
-QUOTE_PASSAGE_FIRST = True
-"""``ask`` lists the passage holding the best quote first (sentence-level evidence re-ranks passages)."""
-DENSE_WEIGHT = 1.0
-"""Weight of the dense score (0 = BM25 only, for measuring)."""
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -47,28 +38,27 @@ class Retriever:
         >>> answer.quotes[0].text if answer.answered else "Not found in the documents."
     """
 
-    def __init__(self, store: Store, embedder: Embedder) -> None:
+    def __init__(self, store: Store, embedder: Embedder, scoring: Scoring = DEFAULT_SCORING) -> None:
         self._store = store
         self._embedder = embedder
+        self.scoring = scoring
         self._manifest_stamp = _stamp(store.index_dir)
         self._lock = threading.Lock()
 
     @classmethod
     def load(cls, index_dir: str | os.PathLike | None = None, *, model: str | None = None,
-             embedder: Embedder | None = None) -> Retriever:
+             embedder: Embedder | None = None, scoring: Scoring = DEFAULT_SCORING) -> Retriever:
         """Open the index in ``index_dir`` (default ``$QA_INDEX_DIR`` or ``index``).
 
         The model is the one the index was built with; passing another one raises IndexMismatch.
+        ``scoring`` holds every weight and threshold of ranking and quoting (``qa.scoring``).
         """
         store = Store(index_dir or default_index_dir())
-        built_with = store.manifest["model"]
+        built_with = store.manifest.model
         asked = embedder.name if embedder else canonical_model_name(model) if model else built_with
         if asked != built_with:
-            raise IndexMismatch(
-                f"The index at {shown(store.index_dir)} was built with model '{built_with}', not '{asked}'. "
-                f"Load it without a model, or rebuild it with `qa index --rebuild --model {asked}`."
-            )
-        return cls(store, embedder or Embedder(built_with))
+            raise model_mismatch(store.index_dir, built_with, asked)
+        return cls(store, embedder or Embedder(built_with), scoring)
 
     @property
     def index_dir(self) -> Path:
@@ -76,19 +66,22 @@ class Retriever:
 
     @property
     def model(self) -> str:
-        return self._store.manifest["model"]
+        return self._store.manifest.model
 
     def reload(self) -> bool:
-        """Switch to the folder's newest build if it changed; True when it did."""
+        """Switch to the folder's newest build if it changed; True when it did.
+
+        The previous build is not closed: a question or page request still reading it finishes
+        from it, and its files are released when the last one is done.
+        """
         with self._lock:
             stamp = _stamp(self._store.index_dir)
             if stamp == self._manifest_stamp:
                 return False
             fresh = Store(self._store.index_dir)
-            if fresh.manifest["model"] != self._store.manifest["model"]:
-                self._embedder = Embedder(fresh.manifest["model"])
-            old, self._store, self._manifest_stamp = self._store, fresh, stamp
-            old.close()
+            if fresh.manifest.model != self._store.manifest.model:
+                self._embedder = Embedder(fresh.manifest.model)
+            self._store, self._manifest_stamp = fresh, stamp
             return True
 
     def search(self, question: str, k: int = DEFAULT_K) -> list[Hit]:
@@ -109,26 +102,26 @@ class Retriever:
     def not_found_threshold(self) -> float:
         """The confidence below which ``ask`` answers "not found".
 
-        The value calibrated for this index's model and confidence formula and stored in its
-        manifest (see ``qa.evaluate.save_calibration``), else the built-in calibration for the model.
+        The scoring's own threshold if it sets one; else the value calibrated for this index's
+        model and confidence formula and stored in its manifest (``qa.manifest.save_calibration``);
+        else the built-in calibration for the model.
         """
+        if self.scoring.not_found_threshold is not None:
+            return self.scoring.not_found_threshold
         manifest = self._store.manifest
-        stored = manifest.get("not_found")
-        if (isinstance(stored, dict) and stored.get("model") == manifest["model"]
-                and stored.get("scale", 1) == CONFIDENCE_SCALE):
-            return float(stored["threshold"])
-        return NOT_FOUND_THRESHOLDS.get(manifest["model"], NOT_FOUND_THRESHOLD)
+        stored = manifest.threshold_for(CONFIDENCE_SCALE)
+        return stored if stored is not None else NOT_FOUND_THRESHOLDS.get(manifest.model, FALLBACK_THRESHOLD)
 
     def ask(self, question: str, k: int = DEFAULT_K) -> Answer:
         """Quotes that answer ``question``, or ``answered=False`` with the closest passages."""
         question = _checked(question, k)
         ranked, store = self._rank(question, k)
-        quotes = choose_quotes(question, ranked, store.document_text)
+        quotes = choose_quotes(question, ranked, store.document_text, self.scoring)
         hits = [hit for hit, _ in ranked]
-        confidence = answer_confidence(question, quotes, ranked)
+        confidence = answer_confidence(question, quotes, ranked, self.scoring)
         if confidence < self.not_found_threshold:
             return Answer(question, False, [], hits, confidence)
-        if QUOTE_PASSAGE_FIRST:
+        if self.scoring.quote_passage_first:
             # The passage that holds the best quote is the one the answer comes from: show it first.
             first = quote_passage(quotes[0], hits)
             hits.sort(key=lambda h: h is not first)
@@ -136,11 +129,35 @@ class Retriever:
 
     def document_text(self, source: str) -> str:
         """The full text of document ``source``; every Hit and Quote offset points into it."""
+        self.reload()
         return self._store.document_text(source)
 
     def documents(self) -> list[DocumentInfo]:
-        """The indexed documents."""
+        """The indexed documents (of the folder's newest build)."""
+        self.reload()
         return self._store.documents()
+
+    def original_file(self, source: str) -> Path | None:
+        """The file document ``source`` was read from, while it is still the file that was indexed.
+
+        None when the document is not indexed, or its file is gone, was replaced by a link, or
+        changed (size or modification time) since: what is served as the document's original must
+        be what was indexed, never whatever now sits at that path.
+        """
+        self.reload()
+        record = self._store.manifest.documents.get(source)
+        if record is None:
+            return None
+        path = Path(record.path)
+        try:
+            if path.is_symlink() or str(path.resolve(strict=True)) != record.path:
+                return None
+            info = path.stat()
+        except OSError:
+            return None
+        if record.size is None or (info.st_size, info.st_mtime_ns) != (record.size, record.mtime_ns):
+            return None
+        return path
 
     def _rank(self, question: str, k: int) -> tuple[list[tuple[Hit, list[ScoredSentence]]], Store]:
         """The ``k`` best passages, each with its sentences' similarities to the question.
@@ -151,17 +168,17 @@ class Retriever:
         rest is about other things; its final score adds its normalised BM25 score.
         """
         self.reload()
-        store = self._store
+        store, scoring = self._store, self.scoring
         lexical = store.lexical
-        depth = max(CANDIDATES, k)
+        depth = max(scoring.candidates, k)
         query = self._embedder.encode_question(question)
         nearest = {pid for pid, _ in store.search("passages", query, depth)}
         candidates = set()
-        if DENSE_WEIGHT:
+        if scoring.dense_weight:
             candidates |= nearest
             candidates |= store.passages_of_sentences(sid for sid, _ in store.search("sentences", query, depth))
         bm25 = lexical.scores(question)
-        candidates |= {pid for pid, _ in lexical.top(bm25, depth if LEXICAL_WEIGHT else 0)}
+        candidates |= {pid for pid, _ in lexical.top(bm25, depth if scoring.lexical_weight else 0)}
         # Without candidates (BM25 alone, and no word in common), the nearest passages stand in.
         stored = list(store.passages(candidates or nearest).values())
         lexical_score = lexical.scores_of(bm25, [p.id for p in stored])
@@ -175,9 +192,9 @@ class Retriever:
                 for sid, span in zip(passage.sentence_ids, passage.passage.sentences)
             ]
             best = max(s.similarity for s in sentences)
-            dense = (WEIGHT_PASSAGE_SIMILARITY * similarity + best) / (1 + WEIGHT_PASSAGE_SIMILARITY)
-            score = (DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical_score.get(passage.id, 0.0)) / (
-                DENSE_WEIGHT + LEXICAL_WEIGHT)
+            dense = (scoring.passage_similarity_weight * similarity + best) / (1 + scoring.passage_similarity_weight)
+            score = (scoring.dense_weight * dense + scoring.lexical_weight * lexical_score.get(passage.id, 0.0)) / (
+                scoring.dense_weight + scoring.lexical_weight)
             scored.append((score, passage, sentences))
         scored.sort(key=lambda item: (-item[0], item[1].id))
         return [(_hit(store, passage, score), sentences) for score, passage, sentences in scored[:k]], store

@@ -6,20 +6,20 @@ without embedding anything at question time.
 
 Each build writes new, uniquely named data files; ``manifest.json``, which names them, is
 replaced atomically last. A build killed at any moment therefore leaves the previous manifest
-pointing at the previous, untouched files. Nothing in the folder is ever executed on load.
+pointing at the previous, untouched files. Nothing in the folder is ever executed on load, and
+a damaged folder is reported as ``IndexCorrupt`` (what is wrong, and the command that fixes it),
+also when the damage only shows while answering.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
-import secrets
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,13 +27,22 @@ from pathlib import Path
 import numpy as np
 
 from qa import vectors as vector_index
-from qa.errors import IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound
+from qa.config import DEFAULT_INDEX_TYPE, VERSION
+from qa.errors import IndexCorrupt
+from qa.index_folder import make_private, record_pending, remove_leftovers
+from qa.manifest import (
+    DocumentRecord,
+    Manifest,
+    SkippedFile,
+    damaged,
+    fsync_path,
+    new_build_id,
+)
 from qa.results import Document, DocumentInfo, Passage, Span
-from qa.testhook import pause_point
 
-FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
-LOCK = ".lock"
+Checkpoint = Callable[[str], None]
+"""Called with a point's name as a build passes it (see ``qa.indexer.build_index``)."""
+
 _SCHEMA = """
 CREATE TABLE documents (
     source TEXT PRIMARY KEY, title TEXT NOT NULL, path TEXT NOT NULL, text TEXT NOT NULL,
@@ -79,98 +88,77 @@ class StoredPassage:
     title: str
 
 
-def shown(index_dir: str | os.PathLike) -> str:
-    """A folder as messages show it: ``index/``."""
-    return str(Path(index_dir)) + "/"
-
-
-def rebuild_hint(index_dir: str | os.PathLike) -> str:
-    return f"Rebuild it with `qa index --rebuild --index-dir {shown(index_dir)}`."
-
-
-def read_manifest(index_dir: str | os.PathLike) -> dict:
-    """The folder's manifest, checked for format; raises IndexNotFound / IndexCorrupt / IndexMismatch."""
-    path = Path(index_dir, MANIFEST)
-    if not path.is_file():
-        raise IndexNotFound(f"No index at {shown(index_dir)}. Run `qa index` first.")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        version = manifest["format"]
-        for key in ("model", "dimension", "documents", "files", "passages"):
-            manifest[key]
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise IndexCorrupt(f"The index at {shown(index_dir)} has a damaged {MANIFEST}. {rebuild_hint(index_dir)}") from err
-    if version != FORMAT_VERSION:
-        raise IndexMismatch(
-            f"The index at {shown(index_dir)} has format {version}; this qa reads format {FORMAT_VERSION}. "
-            f"{rebuild_hint(index_dir)}"
-        )
-    return manifest
-
-
 class Store:
-    """Read access to one build of an index folder."""
+    """Read access to one build of an index folder.
+
+    It stays usable as long as anyone holds it: a newer build does not close it (its files are
+    released when the last reference goes), so a reader in another thread never finds it closed.
+    """
 
     def __init__(self, index_dir: str | os.PathLike) -> None:
         self.index_dir = Path(index_dir)
-        self.manifest = read_manifest(index_dir)
-        files = self.manifest["files"]
-        store_path = self.index_dir / files["store"]
-        paths = {name: self.index_dir / files[name] for name in VECTOR_FILES}
-        for path in (store_path, *paths.values()):
-            if not path.is_file():
-                raise IndexCorrupt(f"The index at {shown(index_dir)} is missing {path.name}. {rebuild_hint(index_dir)}")
+        self.manifest = Manifest.load(index_dir)
+        paths = {}
+        for name in ("store", *VECTOR_FILES, "lexical"):
+            if name not in self.manifest.files:
+                raise damaged(index_dir, f"manifest.json names no {name} file")
+            paths[name] = self.index_dir / self.manifest.files[name]
+            if not paths[name].is_file():
+                raise damaged(index_dir, f"{paths[name].name} is missing")
         self.vectors = {}
-        for name, path in paths.items():
+        for name in VECTOR_FILES:
             try:
-                self.vectors[name] = vector_index.read(path)
+                self.vectors[name] = vector_index.read(paths[name])
             except RuntimeError as err:
-                raise IndexCorrupt(
-                    f"The index at {shown(index_dir)} has a damaged {path.name}. {rebuild_hint(index_dir)}"
-                ) from err
-        try:
-            self._db = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True, check_same_thread=False)
+                raise damaged(index_dir, f"{paths[name].name} is not a readable vector index") from err
+            problem = vector_index.problem(self.vectors[name], self.manifest.dimension)
+            if problem:
+                raise damaged(index_dir, f"{paths[name].name} {problem}")
+        with self._reading(paths["store"].name):
+            self._db = sqlite3.connect(f"file:{paths['store']}?mode=ro", uri=True, check_same_thread=False)
             # Mapped pages spare a read() call per page: fetching ~100 passages at 100k took p50 3.1
             # -> 2.3 ms, p95 9 -> 3 ms. The mapping is address space; the OS pages it in as needed.
             self._db.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
+            _check_schema(self._db)
             counts = [self._db.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0] for name in VECTOR_FILES]
-        except sqlite3.DatabaseError as err:
-            raise IndexCorrupt(
-                f"The index at {shown(index_dir)} has a damaged {store_path.name}. {rebuild_hint(index_dir)}"
-            ) from err
-        expected = [self.manifest["passages"], self.manifest.get("sentences")]
+        expected = [self.manifest.passages, self.manifest.sentences]
         found = [self.vectors[name].ntotal for name in VECTOR_FILES]
-        if counts != found or found != expected or any(
-            v.d != self.manifest["dimension"] for v in self.vectors.values()
-        ):
-            raise IndexCorrupt(
-                f"The index at {shown(index_dir)} is inconsistent (vectors {found}, rows {counts}, "
-                f"manifest {expected}). {rebuild_hint(index_dir)}"
-            )
+        if counts != found or found != expected:
+            raise damaged(index_dir, f"it is inconsistent (vectors {found}, rows {counts}, manifest {expected})")
         self.document_text = lru_cache(maxsize=256)(self._document_text)
         self.document_details = lru_cache(maxsize=256)(self._document_details)
         from qa.lexical import LexicalIndex
 
         try:
-            self.lexical = LexicalIndex.load(self.index_dir / files["lexical"])
-        except (OSError, ValueError, KeyError) as err:
-            raise IndexCorrupt(
-                f"The index at {shown(index_dir)} has a damaged or missing BM25 file. {rebuild_hint(index_dir)}"
-            ) from err
+            self.lexical = LexicalIndex.load(paths["lexical"], passages=self.manifest.passages)
+        except IndexCorrupt:
+            raise
+        except Exception as err:  # numpy and zipfile raise many kinds for a damaged file
+            raise damaged(index_dir, f"{paths['lexical'].name} is not a readable BM25 file") from err
+
+    @contextlib.contextmanager
+    def _reading(self, what: str) -> Iterator[None]:
+        """Report data that can't be read as a damaged index, not as a traceback."""
+        try:
+            yield
+        except (sqlite3.Error, KeyError, IndexError, ValueError, TypeError, RuntimeError) as err:
+            raise damaged(self.index_dir, f"{what} can't be read ({type(err).__name__}: {err})") from err
 
     def search(self, name: str, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(id, cosine) of the ``k`` nearest ``name`` vectors ("passages" or "sentences") to a unit query."""
         index = self.vectors[name]
         if index.ntotal == 0:
             return []
-        scores, ids = vector_index.search(index, query.reshape(1, -1), min(k, index.ntotal))
+        with self._reading(f"the {name} vectors"):
+            scores, ids = vector_index.search(index, query.reshape(1, -1), min(k, index.ntotal))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def similarities(self, name: str, ids: list[int], query: np.ndarray) -> np.ndarray:
         """Cosine of the query with each of the stored ``name`` vectors ``ids``."""
         if not ids:
             return np.zeros(0, dtype=np.float32)
-        vectors = self.vectors[name].reconstruct_batch(np.asarray(ids, dtype=np.int64))
+        with self._reading(f"the {name} vectors"):
+            vectors = self.vectors[name].reconstruct_batch(np.asarray(ids, dtype=np.int64))
         return vectors @ query.astype(np.float32)
 
     def passages_of_sentences(self, sentence_ids: Iterable[int]) -> set[int]:
@@ -178,81 +166,127 @@ class Store:
         ids = list(sentence_ids)
         if not ids:
             return set()
-        rows = self._db.execute(f"SELECT passage FROM sentences WHERE id IN ({','.join('?' * len(ids))})", ids)
-        return {row[0] for row in rows}
+        with self._reading("the sentences table"):
+            rows = self._db.execute(f"SELECT passage FROM sentences WHERE id IN ({','.join('?' * len(ids))})", ids)
+            return {int(row[0]) for row in rows}
 
     def passages(self, ids: Iterable[int]) -> dict[int, StoredPassage]:
         """The stored passages with these ids, keyed by id."""
-        ids = list(ids)
+        ids = list(set(ids))
         if not ids:
             return {}
-        rows = self._db.execute(
-            f"SELECT id, source, start, end, page, sentences FROM passages WHERE id IN ({','.join('?' * len(ids))})",
-            ids,
-        )
-        documents = self.manifest["documents"]  # titles from here: a join with the documents table costs more
-        return {row[0]: _stored_passage((*row, documents[row[1]]["title"])) for row in rows}
+        documents = self.manifest.documents  # titles from here: a join with the documents table costs more
+        with self._reading("the passages table"):
+            rows = self._db.execute(
+                "SELECT id, source, start, end, page, sentences FROM passages "
+                f"WHERE id IN ({','.join('?' * len(ids))})", ids,
+            )
+            found = {row[0]: _stored_passage((*row, documents[row[1]].title)) for row in rows}
+        if len(found) != len(ids):
+            raise damaged(self.index_dir, "vector ids point to passages that are not stored")
+        return found
 
     def _document_text(self, source: str) -> str:
-        row = self._db.execute("SELECT text FROM documents WHERE source = ?", (source,)).fetchone()
+        with self._reading("the documents table"):
+            row = self._db.execute("SELECT text FROM documents WHERE source = ?", (source,)).fetchone()
         if row is None:
             raise KeyError(f"No document {source!r} in the index at {self.index_dir}")
+        if not isinstance(row[0], str):
+            raise damaged(self.index_dir, f"the text of {source!r} is not text")
         return row[0]
 
     def _document_details(self, source: str) -> DocumentDetails:
-        row = self._db.execute("SELECT pages, metadata FROM documents WHERE source = ?", (source,)).fetchone()
-        try:
-            pages, metadata = json.loads(row[0]), json.loads(row[1])
-            labels = {int(span[0]): str(span[3]) for span in pages if len(span) > 3 and span[3] is not None}
-            return DocumentDetails(metadata if isinstance(metadata, dict) else {}, labels)
-        except (TypeError, ValueError, IndexError, KeyError):  # no such document, or details it can't read
-            return DocumentDetails({}, {})
+        with self._reading("the documents table"):
+            row = self._db.execute("SELECT pages, metadata FROM documents WHERE source = ?", (source,)).fetchone()
+            if row is None:
+                return DocumentDetails({}, {})
+            labels = {int(span[0]): str(span[3]) for span in _json_list(row[0]) if len(span) > 3 and span[3] is not None}
+            return DocumentDetails(_json_dict(row[1]), labels)
 
     def documents(self) -> list[DocumentInfo]:
         """Every indexed document, by id."""
-        rows = self._db.execute(
-            "SELECT d.source, d.title, d.path, d.pages, d.metadata, COUNT(p.id) FROM documents d "
-            "LEFT JOIN passages p ON p.source = d.source GROUP BY d.source ORDER BY d.source"
-        )
-        return [
-            DocumentInfo(source, title, path, count, len(json.loads(pages)) or None, json.loads(metadata))
-            for source, title, path, pages, metadata, count in rows
-        ]
+        with self._reading("the documents table"):
+            rows = self._db.execute(
+                "SELECT d.source, d.title, d.path, d.pages, d.metadata, COUNT(p.id) FROM documents d "
+                "LEFT JOIN passages p ON p.source = d.source GROUP BY d.source ORDER BY d.source"
+            )
+            return [
+                DocumentInfo(source, title, path, count, len(_json_list(pages)) or None, _json_dict(metadata))
+                for source, title, path, pages, metadata, count in rows
+            ]
 
     def close(self) -> None:
+        """Release the SQLite file now (it is released anyway when the store is no longer used)."""
         self._db.close()
+
+
+_COLUMNS = {
+    "documents": {"source", "title", "path", "text", "pages", "metadata"},
+    "passages": {"id", "source", "start", "end", "page", "sentences"},
+    "sentences": {"id", "source", "start", "end", "passage"},
+}
+
+
+def _check_schema(db: sqlite3.Connection) -> None:
+    for table, wanted in _COLUMNS.items():
+        columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if not wanted <= columns:
+            missing = ", ".join(sorted(wanted - columns))
+            raise ValueError(f"table {table} lacks {missing}" if columns else f"no table {table}")
+
+
+def _json_list(text: str) -> list:
+    value = json.loads(text)
+    if not isinstance(value, list):
+        raise TypeError("a page list is not a list")
+    return value
+
+
+def _json_dict(text: str) -> dict:
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise TypeError("metadata is not an object")
+    return value
 
 
 def _stored_passage(row: tuple) -> StoredPassage:
     pid, source, start, end, page, sentences, title = row
-    triples = json.loads(sentences)
-    spans = tuple(Span(a, b) for _, a, b in triples)
-    return StoredPassage(pid, Passage(source, start, end, page, spans), tuple(i for i, _, _ in triples), title)
+    triples = _json_list(sentences)
+    spans = tuple(Span(int(a), int(b)) for _, a, b in triples)
+    return StoredPassage(pid, Passage(source, start, end, page, spans), tuple(int(i) for i, _, _ in triples), title)
 
 
 class StoreWriter:
-    """Writes the next build of an index folder, starting from a copy of the current one."""
+    """Writes the next build of an index folder, starting from a copy of the current one.
+
+    ``checkpoint`` is called with "swap" just before the new manifest replaces the old one and
+    with "after-swap" just after (crash tests stop a build there).
+    """
 
     def __init__(self, index_dir: str | os.PathLike, *, model: str, dimension: int, base: Store | None,
-                 index_type: str = vector_index.DEFAULT_INDEX_TYPE) -> None:
+                 index_type: str = DEFAULT_INDEX_TYPE, checkpoint: Checkpoint | None = None) -> None:
         self.index_dir = Path(index_dir)
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        self.build = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
-        self.files = {"store": f"store-{self.build}.sqlite"}
+        self.build = new_build_id()
+        self.files = {"store": f"store-{self.build}.sqlite", "lexical": f"lexical-{self.build}.npz"}
         self.files.update({name: f"{name}-{self.build}.faiss" for name in VECTOR_FILES})
         self.model, self.dimension = model, dimension
         self.index_type = vector_index.check_index_type(index_type)
-        self.documents: dict[str, dict] = dict(base.manifest["documents"]) if base else {}
-        self.extra: dict = {k: v for k, v in base.manifest.items() if k not in _MANAGED_KEYS} if base else {}
+        self._checkpoint = checkpoint or (lambda point: None)
+        # Recorded before a byte is written: whatever happens next, the next run knows these are qa's.
+        record_pending(self.index_dir, self.files.values())
+        self.documents: dict[str, DocumentRecord] = dict(base.manifest.documents) if base else {}
+        self._not_found = base.manifest.not_found if base else None
         store_path = self.index_dir / self.files["store"]
         if base:
-            shutil.copyfile(base.index_dir / base.manifest["files"]["store"], store_path)
+            shutil.copyfile(base.index_dir / base.manifest.files["store"], store_path)
+            make_private(store_path)
             # Read afresh rather than clone: the reader's copies are memory-mapped and read-only.
-            self.vectors = {name: vector_index.read(base.index_dir / base.manifest["files"][name], mmap=False)
+            self.vectors = {name: vector_index.read(base.index_dir / base.manifest.files[name], mmap=False)
                             for name in VECTOR_FILES}
         else:
             self.vectors = {name: vector_index.new_flat(dimension) for name in VECTOR_FILES}
         self._db = sqlite3.connect(store_path)
+        make_private(store_path)
         if not base:
             self._db.executescript(_SCHEMA)
         self._next_id = {name: self._max_id(name) + 1 for name in VECTOR_FILES}
@@ -277,7 +311,7 @@ class StoreWriter:
             self._db.execute("DELETE FROM documents WHERE source = ?", (source,))
             self.documents.pop(source, None)
 
-    def add_document(self, document: Document, record: dict, passages: list[Passage],
+    def add_document(self, document: Document, record: DocumentRecord, passages: list[Passage],
                      sentences: list[Span], sentence_vectors: np.ndarray) -> None:
         """Add a document with its manifest record, passages, and its distinct sentences' vectors.
 
@@ -312,14 +346,11 @@ class StoreWriter:
             self.vectors["passages"].add_with_ids(passage_vectors, passage_ids)
             self.vectors["sentences"].add_with_ids(np.ascontiguousarray(sentence_vectors, dtype=np.float32),
                                                    sentence_ids)
-        self.documents[document.source] = {**record, "title": document.title}  # Store.passages reads titles here
+        self.documents[document.source] = record  # Store.passages reads titles here
 
-    def commit(self) -> dict:
+    def commit(self, skipped: dict[str, SkippedFile]) -> Manifest:
         """Write the data files, then swap the manifest in atomically; returns the new manifest."""
-        from qa import __version__
-
         self._db.commit()
-        self.files["lexical"] = f"lexical-{self.build}.npz"
         write_lexical(self._db, self.index_dir / self.files["lexical"])
         self._db.close()
         for name in VECTOR_FILES:
@@ -327,38 +358,33 @@ class StoreWriter:
             self.vectors[name] = vector_index.fit(self.vectors[name], self.index_type)
             vector_index.write(self.vectors[name], self.index_dir / self.files[name])
         for file in self.files.values():
-            _fsync(self.index_dir / file)
-        manifest = {
-            **self.extra,
-            "format": FORMAT_VERSION,
-            "qa_version": __version__,
-            "model": self.model,
-            "dimension": self.dimension,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "build": self.build,
-            "files": self.files,
-            "index_type": self.index_type,
-            "vector_indexes": {name: vector_index.describe(self.vectors[name]) for name in VECTOR_FILES},
-            "passages": int(self.vectors["passages"].ntotal),
-            "sentences": int(self.vectors["sentences"].ntotal),
-            "documents": self.documents,
-        }
-        write_json_atomically(self.index_dir / MANIFEST, manifest)
-        pause_point("after-swap")
-        remove_stale_files(self.index_dir, keep=set(self.files.values()))
+            make_private(self.index_dir / file)
+            fsync_path(self.index_dir / file)
+        manifest = Manifest(
+            model=self.model,
+            dimension=self.dimension,
+            files=self.files,
+            passages=int(self.vectors["passages"].ntotal),
+            sentences=int(self.vectors["sentences"].ntotal),
+            documents=self.documents,
+            qa_version=VERSION,
+            built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            build=self.build,
+            index_type=self.index_type,
+            vector_indexes={name: vector_index.describe(self.vectors[name]) for name in VECTOR_FILES},
+            skipped=skipped,
+            not_found=self._not_found,
+        )
+        manifest.save(self.index_dir, before_swap=lambda: self._checkpoint("swap"))
+        self._checkpoint("after-swap")
+        remove_leftovers(self.index_dir)
         return manifest
 
     def abort(self) -> None:
         """Throw this build away; the current manifest and its files stay as they were."""
         with contextlib.suppress(sqlite3.Error):
             self._db.close()
-        for file in self.files.values():
-            (self.index_dir / file).unlink(missing_ok=True)
-
-
-_MANAGED_KEYS = {"format", "qa_version", "model", "dimension", "built_at", "build", "files", "index_type",
-                 "vector_indexes",
-                 "passages", "sentences", "documents"}
+        remove_leftovers(self.index_dir)
 
 
 def write_lexical(db: sqlite3.Connection, path: Path) -> None:
@@ -373,53 +399,3 @@ def write_lexical(db: sqlite3.Connection, path: Path) -> None:
         ids.append(pid)
         passages.append(texts[source][start:end])
     LexicalIndex.build(passages, ids).save(path)
-
-
-def write_json_atomically(path: Path, data: dict) -> None:
-    """Write JSON to a temporary file, flush it to disk, then rename it over ``path``."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
-    _fsync(tmp)
-    pause_point("swap")
-    os.replace(tmp, path)
-    _fsync(path.parent)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def remove_stale_files(index_dir: Path, keep: set[str]) -> None:
-    """Delete data files of earlier or interrupted builds (a reader that has them open keeps its copy)."""
-    for path in index_dir.iterdir():
-        stale_data = path.name.startswith(("store-", "lexical-", *(f"{n}-" for n in VECTOR_FILES))) and path.name not in keep
-        stale_tmp = path.name.startswith(f".{MANIFEST}.") and path.name.endswith(".tmp")
-        if stale_data or stale_tmp:
-            path.unlink(missing_ok=True)
-
-
-@contextlib.contextmanager
-def write_lock(index_dir: str | os.PathLike) -> Iterator[None]:
-    """Hold the index folder's write lock; raises IndexLocked if another process holds it."""
-    Path(index_dir).mkdir(parents=True, exist_ok=True)
-    with open(Path(index_dir, LOCK), "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise IndexLocked(
-                f"Another `qa index` (pid {holder}) is writing {shown(index_dir)}. Wait for it to finish, then try again."
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -20,7 +20,6 @@ from qa.errors import InvalidInput
 
 INDEX_TYPES = ("auto", "flat", "ivf")
 """``auto`` picks by size; ``flat`` is always exact; ``ivf`` is always approximate (IVF, 8-bit)."""
-DEFAULT_INDEX_TYPE = "auto"
 EXACT_MAX_VECTORS = 20_000
 """``auto`` switches an index to IVF from this many vectors on. Exact search of one query took
 0.8 ms at 10k vectors and 7.3 ms at 50k on one idle core (benchmarks/bench_search.py). SciFact's
@@ -31,11 +30,6 @@ IVF_MIN_VECTORS = 1_000
 NPROBE_FRACTION = 1 / 16
 """Share of the inverted lists scanned per query (1/32 gave recall@10 0.94 on SciFact vectors)."""
 TRAIN_SAMPLE = 100_000
-
-
-def default_index_type() -> str:
-    """``$QA_INDEX_TYPE`` or ``auto``."""
-    return os.environ.get("QA_INDEX_TYPE") or DEFAULT_INDEX_TYPE
 
 
 def check_index_type(index_type: str) -> str:
@@ -156,6 +150,17 @@ def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
     faiss.omp_set_num_threads(1)
     return index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+
+
+def problem(index, dimension: int) -> str | None:
+    """What makes ``index`` unusable as one of qa's vector indexes (None when it is fine)."""
+    import faiss
+
+    if index.d != dimension:
+        return f"holds vectors of dimension {index.d}, not {dimension}"
+    if isinstance(index, faiss.IndexIVF):
+        return "has no id map" if index.direct_map.type == faiss.DirectMap.NoMap else None
+    return None if isinstance(index, faiss.IndexIDMap2) else "has no id map"
 
 
 def describe(index) -> dict:

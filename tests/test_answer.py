@@ -5,9 +5,6 @@ import pytest
 
 from qa import Retriever
 from qa.answer import (
-    NOT_FOUND_THRESHOLDS,
-    WEIGHT_MISSING_NUMBERS,
-    WEIGHT_PHRASES,
     Candidate,
     answer_confidence,
     choose_quotes,
@@ -18,6 +15,7 @@ from qa.answer import (
 )
 from qa.evaluate import save_calibration
 from qa.results import Hit, ScoredSentence
+from qa.scoring import DEFAULT_SCORING, NOT_FOUND_THRESHOLDS
 
 TEXT = ("The Kestrel Lighthouse stands on a granite headland. It was built in 1871 by the engineer Margit Olsen. "
         "Its lamp can be seen from 22 nautical miles away.")
@@ -69,7 +67,7 @@ def test_confidence_averages_the_best_quote_with_the_best_sentence_cosine():
     candidates = ranked([0.2, 0.9, 0.3])
     quotes = choose_quotes(question, candidates, lambda _: TEXT)
     dense = (quotes[0].score + 0.9) / 2
-    assert answer_confidence(question, quotes, candidates) == pytest.approx(dense / (1 + WEIGHT_PHRASES))
+    assert answer_confidence(question, quotes, candidates) == pytest.approx(dense / (1 + DEFAULT_SCORING.phrases_weight))
     weaker = ranked([0.2, 0.5, 0.3])
     assert answer_confidence(question, choose_quotes(question, weaker, lambda _: TEXT), weaker) < (
         answer_confidence(question, quotes, candidates))
@@ -84,7 +82,7 @@ def test_phrases_of_the_question_found_in_the_quoted_passage_raise_confidence():
     quotes = choose_quotes("Who built the Kestrel Lighthouse?", candidates, lambda _: TEXT)
     with_phrase = answer_confidence("Who built the Kestrel Lighthouse?", quotes, candidates)
     without = answer_confidence("Lighthouse Kestrel builder?", quotes, candidates)
-    assert with_phrase - without == pytest.approx(WEIGHT_PHRASES * 0.5 / (1 + WEIGHT_PHRASES))
+    assert with_phrase - without == pytest.approx(DEFAULT_SCORING.phrases_weight * 0.5 / (1 + DEFAULT_SCORING.phrases_weight))
     one_word = answer_confidence("Lighthouse?", quotes, candidates)
     assert one_word == pytest.approx((quotes[0].score + 0.9) / 2), "no phrases to look for: the dense evidence alone"
 
@@ -99,7 +97,7 @@ def test_numbers_of_the_question_missing_from_the_quoted_passage_lower_confidenc
     quotes = choose_quotes("Who built the lighthouse in 1871?", candidates, lambda _: TEXT)
     held = answer_confidence("Who built the lighthouse in 1871?", quotes, candidates)
     lacking = answer_confidence("Who built the lighthouse in 1872?", quotes, candidates)
-    assert held - lacking == pytest.approx(WEIGHT_MISSING_NUMBERS)
+    assert held - lacking == pytest.approx(DEFAULT_SCORING.missing_numbers_weight)
 
 
 def test_scores_rise_with_similarity_and_shared_words():

@@ -1,9 +1,25 @@
+import fcntl
 import json
+import os
+import pty
+import re
+import struct
+import subprocess
+import sys
+import termios
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from qa import build_index
 from qa.cli import cli
+from qa.terminal import PIPE_WIDTH, Terminal, format_answer
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all control characters but \t and \n
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+SOURDOUGH = "How do I bake sourdough bread?"
 
 
 @pytest.fixture
@@ -43,10 +59,21 @@ def test_ask_prints_quote_citation_and_context(run, index_dir):
     assert "\u00bbThe Kestrel Lighthouse stands" in result.output
 
 
-def test_ask_not_found_says_so_and_marks_weak_matches(run, index_dir):
-    result = run("ask", "--index-dir", str(index_dir), "How do I bake sourdough bread?")
+def test_ask_not_found_says_so_and_lists_weak_matches_one_line_each(run, index_dir):
+    result = run("ask", "--index-dir", str(index_dir), SOURDOUGH)
     assert result.exit_code == 0
-    assert result.stdout.startswith("Not found in the documents.\nClosest passages (weak matches, not answers):")
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["Not found in the documents.", "Closest passages (weak matches, not answers):"]
+    assert [line[:6] for line in lines[2:]] == ["  (1) ", "  (2) ", "  (3) ", "  (4) ", "  (5) "]
+    assert all(len(line) <= PIPE_WIDTH for line in lines)
+    assert "--full" in result.stderr
+
+
+def test_ask_full_prints_the_closest_passages_whole(run, index_dir):
+    passages = json.loads(run("ask", "--index-dir", str(index_dir), "--json", SOURDOUGH).stdout)["passages"]
+    result = run("ask", "--index-dir", str(index_dir), "--full", SOURDOUGH)
+    printed = " ".join(result.stdout.split())
+    assert all(" ".join(p["text"].split()) in printed for p in passages)
 
 
 def test_ask_without_an_index_is_one_line_and_exit_1(run, tmp_path, monkeypatch):
@@ -109,3 +136,87 @@ def test_ask_with_undecodable_bytes_in_the_question_answers(index_dir):
     assert result.returncode == 0, result.stderr.decode(errors="replace")
     answer = json.loads(result.stdout)
     assert answer["answered"] and "1871" in answer["quotes"][0]["text"]
+
+
+def test_a_failed_index_leaves_no_folder_behind(run, tmp_path):
+    (tmp_path / "empty").mkdir()
+    for paths in ([str(tmp_path / "nope")], [str(tmp_path / "empty")]):
+        result = run("index", *paths, "--index-dir", str(tmp_path / "index"))
+        assert result.exit_code == 1
+        assert not (tmp_path / "index").exists()
+
+
+def test_option_defaults_come_from_the_library(run):
+    from qa import DEFAULT_K
+    from qa.vectors import EXACT_MAX_VECTORS
+
+    assert f"[default: {DEFAULT_K};" in run("ask", "--help").output
+    assert f"exact below {EXACT_MAX_VECTORS:,} vectors" in " ".join(run("index", "--help").output.split())
+
+
+OWL = ("Owl notes \x1b]0;pwned\x07 title\n\n"
+       "The barn owl \x1b[2J hunts at night and swallows mice whole \x1b]52;c;ZWNobyBoaQ==\x07 every evening. "
+       "\u009b31m Its call is a long shriek.\n")
+
+
+def test_control_characters_never_reach_the_terminal(run, tmp_path, embedder):
+    docs, index = tmp_path / "docs", str(tmp_path / "index")
+    docs.mkdir()
+    (docs / "owl\x1b[31m.txt").write_text(OWL, encoding="utf-8")
+    (docs / "bad\x1b]0;x\x07.pdf").write_bytes(b"%PDF-1.4 junk")
+    build_index([docs], index, embedder=embedder, progress=False)
+    printed = {
+        "index": run("index", str(docs), "--index-dir", index, "--no-progress").stdout,  # stderr: bars
+        "answer": run("ask", "--index-dir", index, "What does the barn owl swallow?").output,
+        "not found": run("ask", "--index-dir", index, SOURDOUGH).output,
+        "full": run("ask", "--index-dir", index, "--full", SOURDOUGH).output,
+        "error": run("index", str(docs / "gone\x1b[2J.txt"), "--index-dir", index).output,
+        "json": run("ask", "--index-dir", index, "--json", "What does the barn owl swallow?").output,
+    }
+    assert {name: CONTROL.findall(text) for name, text in printed.items()} == {name: [] for name in printed}
+    assert "Skipped " in printed["index"] and "bad]0;x.pdf: not a readable PDF" in printed["index"]
+    assert "swallows mice whole ]52;c;ZWNobyBoaQ== every evening." in printed["answer"]
+    assert "(owl[31m.txt, chars" in printed["answer"] and printed["error"].startswith("Error: No such file")
+    quote = json.loads(printed["json"])["quotes"][0]["text"]
+    assert "\x1b]52;c;" in quote and "\u009b" in quote  # --json keeps the data, only spelled as escapes
+
+
+def test_lines_fit_the_width_given(retriever):
+    for question in ("When was the Kestrel Lighthouse built?", SOURDOUGH):
+        text = format_answer(retriever.ask(question), Terminal(color=False, width=60))
+        quote_lines = {line for line in text.splitlines() if line.startswith(("[", "\u201c"))}
+        assert all(len(line) <= 60 for line in text.splitlines() if line not in quote_lines and "\u2014" not in line)
+
+
+def on_terminal(args: list[str], env: dict[str, str], columns: int) -> str:
+    """What `qa` prints to a terminal of ``columns`` columns (a pseudo-terminal)."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    process = subprocess.Popen([sys.executable, "-m", "qa", *args], stdin=follower, stdout=follower,
+                               stderr=follower, env=env)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the program is done
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert process.wait(timeout=120) == 0
+    return b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+
+
+@pytest.mark.slow
+def test_colour_and_width_follow_the_terminal_and_no_color(index_dir):
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR")}
+    env.update(PYTHONPATH=str(ROOT), TERM="xterm-256color")
+    args = ["ask", "--index-dir", str(index_dir), "When was the Kestrel Lighthouse built?"]
+    coloured = on_terminal(args, env, columns=64)
+    assert ANSI.search(coloured)
+    context = [line for line in ANSI.sub("", coloured).splitlines() if line.startswith("    | ")]
+    assert context and all(len(line) <= 64 for line in context)
+    plain = on_terminal(args, {**env, "NO_COLOR": "1"}, columns=64)
+    assert "\x1b" not in plain and ANSI.sub("", coloured) == plain

@@ -18,6 +18,7 @@ from qa.evaluate import (
 EVAL = Path(__file__).parent / "data" / "eval"
 BEIR = EVAL / "beir"
 SQUAD = EVAL / "squad.json"
+SQUAD2 = EVAL / "squad2.json"
 
 
 def test_beir_metrics_match_hand_computed_values():
@@ -84,6 +85,23 @@ def test_squad_evaluation_with_a_held_out_article(tmp_path, embedder):
         evaluate(SQUAD, work_dir=tmp_path, holdout=3, embedder=embedder, progress=False)
 
 
+def test_squad2_unanswerable_questions_are_measured_apart(tmp_path, embedder):
+    report = evaluate(SQUAD2, work_dir=tmp_path, embedder=embedder, progress=False)
+    assert (report.questions, report.unanswerable_questions) == (6, 1), "hit rates count answerable questions only"
+    assert report.quote_hit_at_1 == 1.0 and report.answered_rate == 1.0
+    assert report.refused_unanswerable_rate in (0.0, 1.0)
+    unanswerable = [o for o in report.outcomes if o.question.impossible]
+    assert report.refused_unanswerable_rate == float(not unanswerable[0].answered)
+    assert "refused, on the same articles (1 unanswerable)" in dict(report.rows())
+
+
+def test_answers_count_only_on_word_boundaries():
+    assert contains_answer("It was built in 2012.", ("2012",))
+    assert not contains_answer("It was built in 2012.", ("12",))
+    assert contains_answer("It cost $5m in total", ("$5m",))
+    assert contains_answer("made in the U.S. and", ("U.S.",))
+
+
 def test_eval_command_prints_a_table_and_json(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
@@ -101,4 +119,4 @@ def test_eval_command_errors_are_one_line(tmp_path):
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {tmp_path} is not a dataset: give a BEIR folder")
     result = CliRunner().invoke(cli, ["eval", str(BEIR), "--holdout", "2"])
-    assert (result.exit_code, result.output) == (1, "Error: --holdout applies to SQuAD-format datasets only.\n")
+    assert (result.exit_code, result.output) == (1, "Error: A holdout applies to SQuAD-format datasets only.\n")

@@ -11,7 +11,7 @@ from test_indexer import CountingEmbedder
 
 from qa import Retriever, build_index
 from qa.cli import cli
-from qa.store import MANIFEST
+from qa.manifest import MANIFEST
 
 OWLS = "Barn owls swallow their prey whole and later cough up pellets of fur and bone."
 WIND_TIDES = "Tides are caused by the wind pushing the water, according to this changed file."
@@ -121,7 +121,9 @@ def test_cli_rebuild_reports_json_and_another_model_is_refused_naming_both(tmp_p
     assert result.exit_code == 1
     assert result.output == (
         f"Error: The index at {index}/ was built with model 'sentence-transformers/all-MiniLM-L6-v2', "
-        "not 'other/model'. Use `qa index --rebuild --model other/model` to rebuild it with the new model.\n"
+        "not 'other/model': one index holds one model's vectors. Leave the model out to use "
+        "'sentence-transformers/all-MiniLM-L6-v2', or rebuild the index with "
+        "`qa index --rebuild --model other/model`.\n"
     )
     assert (index / MANIFEST).read_bytes() == manifest_before
 
@@ -192,3 +194,39 @@ def test_re_adding_the_same_file_never_duplicates_passages(tmp_path, corpus_dir,
     build_index([docs], index, embedder=embedder, progress=False)
     rows = passage_rows(index)
     assert len(rows) == len(set(rows)) == len(original) + sum(1 for r in original if r[0] == "tides.txt")
+
+
+def test_an_unchanged_broken_file_is_not_read_again_and_nothing_is_rebuilt(tmp_path, corpus_dir, embedder):
+    docs, index = tmp_path / "docs", tmp_path / "idx"
+    shutil.copytree(corpus_dir, docs)
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 this is not a PDF")
+    first = build_index([docs], index, embedder=embedder, progress=False)
+    assert [(s.path.endswith("broken.pdf"), s.reason) for s in first.skipped] == [
+        (True, "not a readable PDF (PdfStreamError)")]
+    build = json.loads((index / MANIFEST).read_text())["build"]
+
+    counting = CountingEmbedder(embedder)
+    again = build_index([docs], index, embedder=counting, progress=False)
+    assert [s.reason for s in again.skipped] == ["not a readable PDF (PdfStreamError)"], "still reported"
+    assert (again.added, again.updated, again.unchanged, counting.texts) == (0, 0, 5, 0)
+    assert json.loads((index / MANIFEST).read_text())["build"] == build, "no new build"
+
+    (docs / "broken.pdf").write_text("Now it is a text file saved with the wrong name.")
+    with_change = build_index([docs], index, embedder=embedder, progress=False)
+    assert [s.reason for s in with_change.skipped] == ["not a readable PDF (PdfStreamError)"]
+    (docs / "broken.pdf").unlink()
+    gone = build_index([docs], index, embedder=embedder, progress=False)
+    assert gone.skipped == [] and json.loads((index / MANIFEST).read_text())["skipped"] == {}
+
+
+def test_documents_and_texts_follow_a_build_made_by_another_process(tmp_path, corpus_dir, embedder):
+    docs, index = tmp_path / "docs", tmp_path / "idx"
+    shutil.copytree(corpus_dir, docs)
+    build_index([docs], index, embedder=embedder, progress=False)
+    retriever = Retriever.load(index, embedder=embedder)
+    assert "owls.txt" not in {d.source for d in retriever.documents()}
+    (docs / "owls.txt").write_text(OWLS)
+    subprocess.run([sys.executable, "-m", "qa", "index", str(docs), "--index-dir", str(index), "--no-progress"],
+                   check=True, capture_output=True)
+    assert "owls.txt" in {d.source for d in retriever.documents()}, "without a question asked first"
+    assert retriever.document_text("owls.txt") == OWLS

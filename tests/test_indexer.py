@@ -3,10 +3,18 @@ import shutil
 
 import pytest
 
-from qa import Embedder, EmptyCorpus, IndexCorrupt, IndexMismatch, IndexNotFound, Retriever, build_index
+from qa import (
+    Embedder,
+    EmptyCorpus,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexNotFound,
+    Retriever,
+    build_index,
+)
 from qa.chunk import PASSAGE_RULES
 from qa.formats import READING_RULES
-from qa.store import MANIFEST
+from qa.manifest import MANIFEST
 
 
 class CountingEmbedder(Embedder):
@@ -26,11 +34,10 @@ class CountingEmbedder(Embedder):
 
 
 def test_report_counts_documents_passages_and_skipped(tmp_path, corpus_dir, embedder):
-    (corpus_dir / "empty.txt").write_text("")
-    try:
-        report = build_index([corpus_dir], tmp_path / "idx", embedder=embedder, progress=False)
-    finally:
-        (corpus_dir / "empty.txt").unlink()
+    docs = tmp_path / "docs"
+    shutil.copytree(corpus_dir, docs)
+    (docs / "empty.txt").write_text("")
+    report = build_index([docs], tmp_path / "idx", embedder=embedder, progress=False)
     assert report.documents == 5
     assert report.passages >= 5
     assert [(s.path.endswith("empty.txt"), s.reason) for s in report.skipped] == [(True, "empty file")]
@@ -85,15 +92,27 @@ def test_failed_build_leaves_the_previous_index_answering(tmp_path, corpus_dir, 
     assert "Moon" in Retriever.load(index, embedder=embedder).document_text("tides.txt")
 
 
-def test_indexing_with_another_model_is_refused(index_dir):
+def test_indexing_with_another_model_is_refused(index_dir, corpus_dir):
     with pytest.raises(IndexMismatch, match="built with model 'sentence-transformers/all-MiniLM-L6-v2'.*--rebuild"):
-        build_index([index_dir], index_dir, model="some/other-model", progress=False)
+        build_index([corpus_dir], index_dir, model="some/other-model", progress=False)
 
 
 def test_empty_folder_is_a_clear_error(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(EmptyCorpus, match="No documents"):
         build_index([tmp_path / "empty"], tmp_path / "idx", progress=False)
+
+
+def test_when_no_file_can_be_indexed_the_error_says_why_for_each(tmp_path):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "scan.pdf").write_bytes(b"%PDF-1.4 not really")
+    with pytest.raises(EmptyCorpus) as info:
+        build_index([folder], tmp_path / "idx", progress=False)
+    assert str(info.value).splitlines()[1:] == [f"  {folder}/empty.txt: empty file",
+                                               f"  {folder}/scan.pdf: not a readable PDF (PdfStreamError)"]
+    assert [s.reason for s in info.value.skipped] == ["empty file", "not a readable PDF (PdfStreamError)"]
 
 
 def test_loading_a_missing_or_damaged_index_says_what_to_do(tmp_path, index_dir):
@@ -103,10 +122,10 @@ def test_loading_a_missing_or_damaged_index_says_what_to_do(tmp_path, index_dir)
     shutil.copytree(index_dir, damaged)
     manifest = json.loads((damaged / MANIFEST).read_text())
     (damaged / manifest["files"]["passages"]).write_bytes(b"not faiss")
-    with pytest.raises(IndexCorrupt, match="damaged .*--rebuild"):
+    with pytest.raises(IndexCorrupt, match="Damaged index .*--rebuild"):
         Retriever.load(damaged)
     (damaged / MANIFEST).write_text("{ truncated")
-    with pytest.raises(IndexCorrupt, match="damaged manifest.json"):
+    with pytest.raises(IndexCorrupt, match="manifest.json can't be read"):
         Retriever.load(damaged)
 
 

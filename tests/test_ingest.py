@@ -1,9 +1,11 @@
+import os
 from pathlib import Path
 
 import pytest
 
 from qa.errors import PathNotFound, UnsupportedDocument
-from qa.ingest import SourceFile, decode_text, find_files, load_document
+from qa.ingest import SourceFile, decode_text, find_files
+from qa.reader import load_document
 
 DATA = Path(__file__).parent / "data"
 
@@ -90,3 +92,45 @@ def test_unreadable_files_raise_a_one_line_reason(tmp_path, name, content, reaso
     with pytest.raises(UnsupportedDocument, match=reason) as info:
         load(path)
     assert "\n" not in str(info.value)
+
+
+def test_links_out_of_the_folder_are_not_followed_unless_asked(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("The launch code is 0000.")
+    folder = tmp_path / "articles"
+    (folder / "inner").mkdir(parents=True)
+    (folder / "one.txt").write_text("An article.")
+    (folder / "inner" / "two.txt").write_text("Another article.")
+    os.symlink("../../secret.txt", folder / "inner" / "link-out.txt")
+    os.symlink(tmp_path, folder / "whole-tree")
+    os.symlink("inner/two.txt", folder / "link-in.txt")  # stays inside: followed
+
+    found, skipped = find_files([folder])
+    assert sorted(f.source for f in found) == ["inner/two.txt", "link-in.txt", "one.txt"]
+    assert sorted((Path(s.path).name, s.reason) for s in skipped) == [
+        ("link-out.txt", "a link that leads out of the folder given; not followed"),
+        ("whole-tree", "a link that leads out of the folder given; not followed"),
+    ]
+    found, _ = find_files([folder], follow_links=True)
+    assert "inner/link-out.txt" in {f.source for f in found}
+
+
+def test_the_original_is_served_only_while_it_is_the_file_that_was_indexed(tmp_path, embedder):
+    from qa import Retriever, build_index
+
+    secret = tmp_path / "shadow.txt"
+    secret.write_text("root:secret-hash:19000:0:99999:7:::")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "swap.txt").write_text("A harmless note about swapping shifts at the bakery.")
+    (docs / "edit.txt").write_text("A note that will be edited after indexing.")
+    build_index([docs], tmp_path / "idx", embedder=embedder, progress=False)
+    retriever = Retriever.load(tmp_path / "idx", embedder=embedder)
+    assert retriever.original_file("swap.txt") == (docs / "swap.txt").resolve()
+    assert retriever.original_file("missing.txt") is None
+
+    (docs / "swap.txt").unlink()
+    os.symlink(secret, docs / "swap.txt")
+    assert retriever.original_file("swap.txt") is None
+    (docs / "edit.txt").write_text("Edited: a different text of another length.")
+    assert retriever.original_file("edit.txt") is None

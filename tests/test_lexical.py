@@ -50,3 +50,37 @@ def test_index_folder_keeps_its_bm25_file(index_dir):
 
     manifest = json.loads((index_dir / "manifest.json").read_text())
     assert (index_dir / manifest["files"]["lexical"]).is_file()
+
+
+def test_the_bm25s_matrix_scores_as_bm25s_itself_does():
+    """qa reads bm25s's score matrix and sums its rows itself: if bm25s changes how it stores the
+    matrix or scores, this fails."""
+    import bm25s
+
+    corpus = [terms(text) for text in PASSAGES.values()]
+    reference = bm25s.BM25(k1=1.2, b=0.75)
+    reference.index(corpus, show_progress=False)
+    ours = LexicalIndex.build(list(PASSAGES.values()), list(PASSAGES))
+    for question in ("moon tides", "engineer built lighthouse", "waggle dance flowers moon"):
+        query = [t for t in terms(question) if t in reference.vocab_dict]
+        expected = reference.get_scores(query)
+        raw = ours.scores(question) * float(ours._term_max[[ours._vocabulary[t] for t in query]].sum())
+        assert np.allclose(raw, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda a: a.update(indices=a["indices"] + 7), "points to passages"),
+    (lambda a: a.update(indptr=a["indptr"][::-1].copy()), "row pointers"),
+    (lambda a: a.update(ids=a["ids"][:2]), "holds 2 passages"),
+    (lambda a: a.update(data=np.full_like(a["data"], np.nan)), "not numbers"),
+    (lambda a: a.update(vocabulary=a["vocabulary"][:3]), "row pointers"),
+])
+def test_load_says_what_is_wrong_with_damaged_arrays(lexical, tmp_path, damage, message):
+    path = tmp_path / "lexical.npz"
+    lexical.save(path)
+    with np.load(path) as stored:
+        arrays = dict(stored)
+    damage(arrays)
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match=message):
+        LexicalIndex.load(path, passages=3)

@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import html
-import shutil
+import re
 
-import httpx
 import pytest
 from click.testing import CliRunner
-from ui_support import HOSTILE_SENTENCE, HOSTILE_TITLE, free_port, visible
+from ui_support import HOSTILE_SENTENCE, HOSTILE_TITLE, visible
 
-from qa import Retriever
+from qa import MAX_QUESTION_CHARS, Retriever
 from qa.cli import cli
-from ui.app import (
-    EXAMPLES,
-    add_documents,
-    ask,
-    clear,
-    document_response,
-    exposure_warning,
-    respond,
-    sources_for,
-    start,
-)
+from ui.app import exposure_warning
+from ui.chat import ask, clear, respond, sources_for
 from ui.render import NOT_FOUND
 
 pytest_plugins = ["ui_fixtures"]
@@ -30,7 +20,7 @@ pytest_plugins = ["ui_fixtures"]
 PELICAN_FACT = "Each pelican eats about four pounds of fish a day."
 NATO = "What is NATO's position on cluster munitions?"
 # The only tags an answer message may contain: anything else came from a document.
-OUR_TAGS = {"p", "blockquote", "span", "strong", "em", "br"}
+OUR_TAGS = {"p", "blockquote", "span", "strong", "em", "br", "a", "button", "details", "summary", "div", "mark", "sup"}
 
 
 def shown(markup: str) -> str:
@@ -52,7 +42,9 @@ def test_answer_is_the_quote_with_its_source_highlighted(ui_retriever):
     assert f"{PELICAN_FACT} [1]" in shown(history[1]["content"])
     assert "[1] Pelican field notes — pelicans.md" in shown(history[1]["content"])
     assert visible(sources).marked == [PELICAN_FACT]
-    assert 'href="documents/pelicans.md"' in html.unescape(sources)
+    start = ui_retriever.document_text("pelicans.md").index(PELICAN_FACT)
+    quote = f"{start}-{start + len(PELICAN_FACT)}"
+    assert re.search(rf'href="documents/pelicans.md\?passage=\d+-\d+&quote={quote}#qa-quote"', html.unescape(sources))
     assert turns[0].answer.answered and not turns[0].interpretation.is_followup
 
 
@@ -87,6 +79,7 @@ def test_hostile_document_text_is_shown_literally(ui_retriever):
     assert HOSTILE_SENTENCE in shown(message) and HOSTILE_TITLE in shown(message)
     assert {"script", "img", "a"} & set(visible(sources).tags) == {"a"}  # only our "Open original" link
     assert visible(sources).marked == [HOSTILE_SENTENCE]
+    assert not re.search(r'<a (?!class="qa-(ref|open)")', message + sources)  # no link but ours
 
 
 def test_selecting_a_message_shows_that_answer_s_sources(ui_retriever):
@@ -102,11 +95,40 @@ def test_clear_empties_the_conversation():
     assert (box, history, turns) == ("", [], []) and "appear here" in sources
 
 
-def test_empty_question_is_a_user_error(ui_retriever):
+def test_an_empty_question_changes_nothing(ui_retriever):
     import gradio as gr
 
-    with pytest.raises(gr.Error):
-        respond(ui_retriever, "   ", [], [])
+    history, turns, _ = converse(ui_retriever, NATO)
+    assert respond(ui_retriever, "   ", history, turns) == ("", gr.skip(), gr.skip(), gr.skip())
+
+
+def test_a_follow_up_after_not_found_is_read_on_its_own(ui_retriever):
+    history, turns, _ = converse(ui_retriever, "What is the recipe for pancakes?", "What about Russia?")
+    assert not turns[0].answer.answered
+    assert turns[1].answer.question == "What about Russia?" and not turns[1].interpretation.is_followup
+    assert "Searched for" not in history[3]["content"]
+
+
+def test_a_long_question_is_refused_with_a_short_message(ui_retriever):
+    import gradio as gr
+
+    _, turns, _ = converse(ui_retriever, NATO)
+    long = "cluster munitions " * 5000
+    with pytest.raises(gr.Error) as raised:
+        respond(ui_retriever, long, [], turns)
+    assert f"at most {MAX_QUESTION_CHARS:,}" in raised.value.message and len(raised.value.message) < 200
+    # A question that fits is still answered when the previous topic would not fit beside it.
+    fits = "What about " + "Russia " * ((MAX_QUESTION_CHARS - 20) // 7)
+    _, _, turns, _ = respond(ui_retriever, fits.strip() + "?", [], turns)
+    assert turns[-1].answer.question == fits.strip() + "?"
+
+
+@pytest.mark.parametrize("history", [[1, 2], [None], "What is NATO?", {"q": 1}, ["x"] * 101])
+def test_api_refuses_a_malformed_history_with_a_message(ui_retriever, history):
+    from qa import InvalidInput
+
+    with pytest.raises(InvalidInput, match="history"):
+        ask(ui_retriever, "What about Russia?", history)
 
 
 def test_api_answer_is_the_qa_ask_json(ui_retriever):
@@ -116,51 +138,6 @@ def test_api_answer_is_the_qa_ask_json(ui_retriever):
     assert set(follow_up) == {"question", "answered", "quotes", "passages"}
 
 
-def test_upload_adds_documents_and_reports_what_was_skipped(tmp_path, ui_index, embedder):
-    shutil.copytree(ui_index, tmp_path / "index")
-    docs = tmp_path / "docs"
-    shutil.copytree(ui_index.parent / "docs", docs)
-    retriever = Retriever.load(tmp_path / "index", embedder=embedder)
-    uploads = tmp_path / "uploads"
-    uploads.mkdir()
-    (uploads / "otters.txt").write_text("Otter notes\n\nSea otters hold hands while they sleep.\n")
-    (uploads / "tool.exe").write_bytes(b"MZ")
-    report, documents, box = add_documents(
-        retriever, docs, embedder, [str(uploads / "otters.txt"), str(uploads / "tool.exe")])
-    assert box is None
-    assert "Indexed: otters.txt" in shown(report) and "tool.exe: unsupported file type" in shown(report)
-    assert "Otter notes — otters.txt (1 passage)" in shown(documents)
-    assert (docs / "otters.txt").exists() and not (docs / "tool.exe").exists()
-    assert retriever.ask("What do sea otters do while they sleep?").quotes[0].source == "otters.txt"
-
-
-def test_original_files_are_served_only_for_indexed_documents(ui_retriever, ui_index):
-    response = document_response(ui_retriever, "sneaky.txt")
-    assert response.status_code == 200 and response.media_type == "text/plain; charset=utf-8"
-    assert response.headers["content-security-policy"].startswith("sandbox")
-    assert response.headers["x-content-type-options"] == "nosniff"
-    pdf = document_response(ui_retriever, "lighthouse.pdf")
-    assert pdf.media_type == "application/pdf" and "content-security-policy" not in pdf.headers
-    (ui_index.parent / "docs" / "unindexed.txt").write_text("private")
-    for source in ("unindexed.txt", "../index/manifest.json", "/etc/passwd", ""):
-        assert document_response(ui_retriever, source).status_code == 404
-
-
-def test_page_serves_and_guards_files_behind_the_login(ui_retriever, embedder):
-    demo = start(ui_retriever, embedder=embedder, port=free_port(), auth=("ann", "pw"))
-    try:
-        with httpx.Client(base_url=demo.local_url) as client:
-            assert client.get("/documents/pelicans.md").status_code == 401
-            assert client.post("/login", data={"username": "ann", "password": "pw"}).status_code == 200
-            page = client.get("/")
-            assert page.status_code == 200 and "qa: ask your documents" in page.text
-            original = client.get("/documents/pelicans.md")
-            assert original.status_code == 200 and original.text.startswith("Pelican field notes")
-            assert EXAMPLES[0] in client.get("/config").text
-    finally:
-        demo.close()
-
-
 @pytest.mark.parametrize("host, share, auth, warned", [
     ("127.0.0.1", False, None, False), ("localhost", False, None, False),
     ("0.0.0.0", False, None, True), ("127.0.0.1", True, None, True), ("0.0.0.0", True, ("a", "b"), False),
@@ -168,10 +145,21 @@ def test_page_serves_and_guards_files_behind_the_login(ui_retriever, embedder):
 def test_exposure_warning(host, share, auth, warned):
     warning = exposure_warning(host, share, auth)
     assert (warning is not None) == warned
-    assert warning is None or "--auth user:password" in warning
+    assert warning is None or ("can read your documents and upload new ones" in warning
+                               and "$QA_AUTH=user:password or --auth-file FILE" in warning)
 
 
-def test_chat_command_checks_the_login_form():
+def test_chat_command_checks_the_login_form(tmp_path):
     result = CliRunner().invoke(cli, ["chat", "--auth", "nopassword"])
     assert result.exit_code == 2 and "use the form user:password" in result.output
+    result = CliRunner().invoke(cli, ["chat"], env={"QA_AUTH": "nopassword"})  # read from the environment
+    assert result.exit_code == 2 and "use the form user:password" in result.output
+    (tmp_path / "login").write_text("no colon here\n")
+    result = CliRunner().invoke(cli, ["chat", "--auth-file", str(tmp_path / "login")])
+    assert result.exit_code == 2 and "use the form user:password" in result.output
+    result = CliRunner().invoke(cli, ["chat", "--auth-file", str(tmp_path / "missing")])
+    assert result.exit_code == 2 and "can't read" in result.output
+    (tmp_path / "login").write_text("ann:pw\n")
+    result = CliRunner().invoke(cli, ["chat", "--auth", "a:b", "--auth-file", str(tmp_path / "login")])
+    assert result.exit_code == 2 and "not both" in result.output
     assert "--docs-dir" in CliRunner().invoke(cli, ["chat", "--help"]).output

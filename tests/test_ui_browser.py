@@ -7,11 +7,14 @@ import os
 
 import pytest
 from ui_support import (
-    ARTICLE,
+    BOT,
     HOSTILE_NOTES,
     HOSTILE_SENTENCE,
     HOSTILE_TITLE,
+    NATO,
+    NATO_QUOTE,
     OFFLINE_ENV,
+    ask_in_page,
     outside_requests,
 )
 
@@ -20,28 +23,10 @@ from ui.render import NOT_FOUND
 
 pytest_plugins = ["ui_fixtures"]
 
-BOT = '[data-testid="bot"]'
-ANSWER_MS = 90_000  # the server may still be loading its model when the first question comes
-NATO = "What is NATO's position on cluster munitions?"
-NATO_QUOTE = (
-    'But with the Biden administration now reportedly moving forward with sending cluster munitions to '
-    'Ukraine, Stoltenberg has said that "Nato does not have a position on them" as some allies have '
-    "signed up to prohibit their use and some haven’t."
-)
-
 
 def pop_scores(answer: dict) -> list[float]:
     """Remove and return the scores of an answer's quotes and passages."""
     return [item.pop("score") for key in ("quotes", "passages") for item in answer[key]]
-
-
-def ask_in_page(page, question: str):
-    """Type ``question``, press Enter and return the answer message once it shows."""
-    before = page.locator(BOT).count()
-    page.fill("#question textarea", question)
-    page.press("#question textarea", "Enter")
-    page.wait_for_function(f"document.querySelectorAll('{BOT}').length > {before}", timeout=ANSWER_MS)
-    return page.locator(BOT).nth(before)
 
 
 @pytest.mark.browser
@@ -49,10 +34,6 @@ def test_ask_clear_follow_up_select_pdf_and_not_found(page, chat_server):
     answer = ask_in_page(page, NATO)
     assert NATO_QUOTE in answer.inner_text()
     assert page.locator("#sources mark").all_inner_texts() == [NATO_QUOTE]
-    link = page.locator("#sources a.qa-open").first
-    assert link.get_attribute("href") == "documents/nato-cluster-munitions.txt"
-    original = page.request.get(chat_server[0] + link.get_attribute("href"))
-    assert original.ok and original.text() == ARTICLE.read_text(encoding="utf-8")
 
     page.click("#clear")
     page.wait_for_function(f"document.querySelectorAll('{BOT}').length == 0")
@@ -78,6 +59,42 @@ def test_ask_clear_follow_up_select_pdf_and_not_found(page, chat_server):
 
 
 @pytest.mark.browser
+def test_an_empty_question_does_nothing(page):
+    ask_in_page(page, NATO)
+    sources = page.locator("#sources").inner_html()
+    for send in (lambda: page.press("#question textarea", "Enter"), lambda: page.click("#ask")):
+        page.fill("#question textarea", "   ")
+        send()
+        page.wait_for_timeout(1500)  # time for an answer to come, if one were asked for
+        assert page.locator(BOT).count() == 1 and page.locator('[data-testid="user"]').count() == 1
+    assert page.locator("#sources").inner_html() == sources
+
+
+@pytest.mark.browser
+def test_a_follow_up_after_not_found_is_read_on_its_own(page):
+    assert ask_in_page(page, "What is the recipe for pancakes?").inner_text().startswith(NOT_FOUND)
+    follow_up = ask_in_page(page, "What about Russia?")
+    assert "Searched for" not in follow_up.inner_text()
+    assert "For: What about Russia?" in page.locator("#sources").inner_text()
+
+
+@pytest.mark.browser
+def test_up_recalls_the_last_question_and_escape_clears_the_box(page):
+    ask_in_page(page, NATO)
+    ask_in_page(page, "When was the lighthouse automated?")
+    box = page.locator("#question textarea")
+    box.press("ArrowUp")
+    assert box.input_value() == "When was the lighthouse automated?"
+    box.press("ArrowUp")
+    assert box.input_value() == NATO
+    box.press("Escape")
+    assert box.input_value() == ""
+    box.fill("half-typed")
+    box.press("ArrowUp")
+    assert box.input_value() == "half-typed"  # Up never replaces what is being typed
+
+
+@pytest.mark.browser
 def test_hostile_upload_shows_literally_and_runs_nothing(page, chat_server, tmp_path):
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -85,8 +102,8 @@ def test_hostile_upload_shows_literally_and_runs_nothing(page, chat_server, tmp_
     upload.write_text(HOSTILE_NOTES, encoding="utf-8")
     page.get_by_text("Documents", exact=True).click()
     page.set_input_files("#upload input[type=file]", str(upload))
-    page.wait_for_function("document.querySelector('#upload-report').innerText.includes('Indexed: sneaky.txt')",
-                           timeout=ANSWER_MS)
+    page.wait_for_function("document.querySelector('#documents-report').innerText.includes('Indexed:')",
+                           timeout=180_000)
     assert (chat_server[1] / "sneaky.txt").read_text(encoding="utf-8") == HOSTILE_NOTES
 
     answer = ask_in_page(page, "What is the vault combination?")
@@ -96,11 +113,17 @@ def test_hostile_upload_shows_literally_and_runs_nothing(page, chat_server, tmp_
     assert page.locator("a[href^='javascript']").count() == 0
     assert HOSTILE_SENTENCE in answer.inner_text() and HOSTILE_TITLE in answer.inner_text()
     assert page.locator("#sources mark").all_inner_texts() == [HOSTILE_SENTENCE]
+    page.wait_for_function("document.querySelector('#documents').innerText.includes('sneaky.txt')")
     assert HOSTILE_TITLE in page.locator("#documents").inner_text()
 
-    original = page.request.get(chat_server[0] + "documents/sneaky.txt")
-    assert original.headers["content-type"].startswith("text/plain")
-    assert original.headers["content-security-policy"].startswith("sandbox")
+    view = page.context.new_page()
+    view.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    response = view.goto(chat_server[0] + page.locator("#sources a.qa-open").first.get_attribute("href"))
+    assert response.headers["content-security-policy"].startswith("sandbox")
+    view.wait_for_timeout(300)
+    assert view.locator("mark").all_inner_texts() == [HOSTILE_SENTENCE] and dialogs == []
+    assert view.locator("img, script").count() == 0 and view.evaluate("typeof window.pwned") == "undefined"
+    view.close()
     assert outside_requests(page.requested) == []
 
 
@@ -119,3 +142,13 @@ def test_api_ask_returns_the_qa_ask_json(chat_server, embedder):
 
     follow_up = client.predict("What about Russia?", [NATO], api_name="/ask")
     assert follow_up["question"] == "What about Russia? position cluster munitions" and follow_up["answered"]
+
+
+@pytest.mark.parametrize("history", [[1, 2], [None], "What is NATO?", {"a": 1}])
+def test_api_ask_with_a_malformed_history_is_a_clear_error(chat_server, history):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    client = Client(chat_server[0], verbose=False)
+    with pytest.raises(AppError, match="history must be a list of the earlier questions"):
+        client.predict("What about Russia?", history, api_name="/ask")

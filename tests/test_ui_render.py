@@ -14,10 +14,12 @@ from ui.render import (
     MAX_TITLE,
     NOT_FOUND,
     cited_passages,
+    copy_text,
     describe,
     document_url,
     escape_text,
     highlight,
+    passage_url,
     render_answer,
     render_documents,
     render_sources,
@@ -78,16 +80,42 @@ def test_marks_cover_exactly_the_quoted_characters(data):
     assert "".join(shown.marked) == "".join(text[i] for i in covered).replace("\r", "")
 
 
+def message_text(markup: str) -> str:
+    """What the chat shows of a message on a wide screen (the collapsed sources and the copy
+    text are not shown there)."""
+    markup = re.sub(r'<details class="qa-message-sources">.*?</details>', "", markup, flags=re.DOTALL)
+    return "".join(visible(re.sub(r'<span class="qa-copy-text">.*?</span>', "", markup)).text)
+
+
 def test_answer_message_quotes_verbatim_with_numbered_citations():
     first = span(DOCUMENT, 24, 34, kind=Quote, page=3, source="report.pdf", title="Report")
     second = span(DOCUMENT, *DAM, kind=Quote)
     answer = Answer("q", True, [first, second], [span(DOCUMENT, 13, DAM[1])])
-    out = render_answer(answer)
-    shown = "".join(visible(out).text)
+    out = render_answer(answer, turn=4)
+    shown = message_text(out)
     assert "It rained. [1]" in shown and "The dam held on 3 May. [2]" in shown
     assert "[1] Report — report.pdf, p. 3" in shown
     assert "[2] Notes — notes.txt" in shown
     assert "Searched for" not in shown and NOT_FOUND not in shown
+    assert re.findall(r'<a class="qa-ref" href="#qa-source-(\d+)-(\d+)"', out) == [("4", "1"), ("4", "2")]
+
+
+def test_copy_text_is_each_quote_with_its_title_file_and_page():
+    first = span(DOCUMENT, 24, 34, kind=Quote, page=3, source="report.pdf", title="Report")
+    second = span(DOCUMENT, 13, 34, kind=Quote, source="notes.txt", title="notes.txt")
+    answer = Answer("q", True, [first, second], [])
+    assert copy_text(answer) == ("\u201cIt rained.\u201d \u2014 Report, report.pdf, p. 3\n\n"
+                                 "\u201cIt rained. It rained.\u201d \u2014 notes.txt")
+    hidden = re.search(r'<span class="qa-copy-text">(.*?)</span>', render_answer(answer), re.DOTALL)[1]
+    assert html.unescape(hidden) == copy_text(answer)  # newlines stay newlines for textContent
+
+
+def test_answer_message_carries_its_sources_for_narrow_screens():
+    quote = span(DOCUMENT, *DAM, kind=Quote)
+    out = render_answer(Answer("q", True, [quote], [span(DOCUMENT, 13, DAM[1])]), turn=2)
+    details = re.search(r'<details class="qa-message-sources">(.*)</details>', out, re.DOTALL)[1]
+    assert "Sources (1)" in details and visible(details).marked == ["The dam held on 3 May."]
+    assert 'class="qa-source qa-holds-1 "' in details
 
 
 def test_follow_up_message_says_what_was_searched():
@@ -99,17 +127,26 @@ def test_follow_up_message_says_what_was_searched():
 def test_not_found_message_never_presents_passages_as_answer():
     answer = Answer("q", False, [], [span(DOCUMENT, 0, 11)])
     out = render_answer(answer)
-    assert NOT_FOUND in out and "weak matches" in out
-    assert "Intro line" not in out and "blockquote" not in out
+    assert NOT_FOUND in message_text(out) and "weak matches" in out
+    assert "Intro line" not in message_text(out) and "blockquote" not in out and "qa-copy" not in out
+    assert "Weak match, not an answer" in out  # in the collapsed sources only
 
 
 def test_sources_mark_quotes_inside_their_passage_with_link_to_the_page():
     passage = span(DOCUMENT, 13, DAM[1], source="dir/a b#1.pdf", page=2)
     quote = span(DOCUMENT, *DAM, kind=Quote, source="dir/a b#1.pdf", page=2)
-    out = render_sources(Answer("When did the dam hold?", True, [quote], [passage]))
+    out = render_sources(Answer("When did the dam hold?", True, [quote], [passage]), turn=3)
     assert visible(out).marked == ["The dam held on 3 May."]
     assert html.unescape(re.search(r'href="([^"]+)"', out)[1]) == "documents/dir/a%20b%231.pdf#page=2"
     assert "For: When did the dam hold?" in "".join(visible(out).text)
+    assert out.startswith('<div class="qa-sources qa-turn-3">') and "qa-source qa-holds-1" in out
+
+
+def test_text_sources_link_to_the_passage_with_its_quotes():
+    passage = span(DOCUMENT, 13, DAM[1], source="a b.txt")
+    quotes = [span(DOCUMENT, 24, 34, kind=Quote, source="a b.txt"), span(DOCUMENT, *DAM, kind=Quote, source="a b.txt")]
+    assert passage_url(passage, quotes) == (
+        f"documents/a%20b.txt?passage=13-{DAM[1]}&quote=24-34&quote={DAM[0]}-{DAM[1]}#qa-quote")
 
 
 def test_weak_matches_are_labelled_and_unmarked():
@@ -155,9 +192,10 @@ def test_documents_list_escapes_titles():
     assert "No documents" in render_documents([])
 
 
-def test_upload_report_lists_every_file_left_out():
-    out = render_upload_report(["a.txt"], [("<x>.exe", "unsupported file type")], [("b.pdf", "no text")])
+def test_upload_report_lists_every_file_with_what_became_of_it():
+    out = render_upload_report([("a.txt", ""), ("c.txt", "saved as c (2).txt")],
+                               [("<x>.exe", "unsupported file type"), ("b.pdf", "no text")])
     shown = "".join(visible(out).text)
-    assert "Indexed: a.txt" in shown
+    assert shown.startswith("Indexed:a.txtc.txt: saved as c (2).txt\nNot indexed:")
     assert "<x>.exe: unsupported file type" in shown and "b.pdf: no text" in shown
-    assert render_upload_report([], [], []) == "<p>No files were uploaded.</p>"
+    assert render_upload_report([], []) == "<p>No files were uploaded.</p>"

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from ui.upload import free_destination, safe_name, save_uploads
+from ui.upload import LEDGER, delete_upload, free_destination, safe_name, save_uploads
 
 
 @pytest.mark.parametrize("given, kept", [
@@ -33,9 +33,9 @@ def upload(tmp_path, name: str, data: bytes):
 def test_uploads_are_copied_into_the_documents_folder(tmp_path):
     docs = tmp_path / "docs"
     saved, refused = save_uploads([upload(tmp_path, "a.txt", b"alpha")], docs)
-    assert saved == [docs / "a.txt"] and refused == []
+    assert [(s.path, s.written, s.note) for s in saved] == [(docs / "a.txt", True, "")] and refused == []
     assert (docs / "a.txt").read_bytes() == b"alpha"
-    assert sorted(p.name for p in docs.iterdir()) == ["a.txt"]  # no temporary file left
+    assert sorted(p.name for p in docs.iterdir()) == [LEDGER, "a.txt"]  # no temporary file left
 
 
 def test_traversal_names_cannot_leave_the_folder(tmp_path):
@@ -47,12 +47,34 @@ def test_traversal_names_cannot_leave_the_folder(tmp_path):
     assert list(docs.iterdir()) == [] and not (tmp_path / "x.txt").exists()
 
 
-def test_same_name_other_bytes_gets_a_new_name_and_same_bytes_is_kept(tmp_path):
+def test_same_name_other_bytes_gets_a_new_name_said_so_and_same_bytes_is_kept(tmp_path):
     docs = tmp_path / "docs"
     save_uploads([upload(tmp_path, "a.txt", b"one")], docs)
     saved, _ = save_uploads([upload(tmp_path, "a.txt", b"two"), upload(tmp_path, "a.txt", b"one")], docs)
-    assert [p.name for p in saved] == ["a (2).txt", "a.txt"]
+    assert [(s.path.name, s.written, s.note) for s in saved] == [
+        ("a (2).txt", True, "saved as a (2).txt: a different a.txt is already there"), ("a.txt", False, "")]
     assert (docs / "a.txt").read_bytes() == b"one" and (docs / "a (2).txt").read_bytes() == b"two"
+
+
+def test_names_of_indexed_documents_are_not_taken(tmp_path):
+    saved, _ = save_uploads([upload(tmp_path, "a.txt", b"new")], tmp_path / "docs", taken=frozenset({"a.txt"}))
+    assert saved[0].path.name == "a (2).txt" and "a different a.txt" in saved[0].note
+
+
+def test_only_files_this_page_saved_are_deleted(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "mine.txt").write_bytes(b"the person's own file")
+    saved, _ = save_uploads([upload(tmp_path, "up.txt", b"uploaded")], docs)
+    assert not delete_upload(docs, docs / "mine.txt") and (docs / "mine.txt").exists()
+    (docs / "up.txt").write_bytes(b"edited since")  # no longer the bytes the page saved: not ours to delete
+    assert not delete_upload(docs, saved[0].path) and (docs / "up.txt").exists()
+    saved, _ = save_uploads([upload(tmp_path, "up.txt", b"uploaded")], docs)
+    assert delete_upload(docs, saved[0].path) and not saved[0].path.exists()
+    assert not delete_upload(docs, saved[0].path)  # gone, and out of the ledger
+    outside = tmp_path / "up (2).txt"
+    outside.write_bytes(b"uploaded")
+    assert not delete_upload(docs, outside) and outside.exists()
 
 
 def test_a_planted_symlink_is_not_followed(tmp_path):
@@ -62,7 +84,7 @@ def test_a_planted_symlink_is_not_followed(tmp_path):
     os.symlink(outside, docs / "a.txt")
     saved, _ = save_uploads([upload(tmp_path, "a.txt", b"new")], docs)
     assert outside.read_bytes() == b"precious"
-    assert saved == [docs / "a (2).txt"]
+    assert [s.path for s in saved] == [docs / "a (2).txt"]
 
 
 def test_oversized_and_unsupported_uploads_are_refused_with_a_reason(tmp_path):
@@ -73,3 +95,12 @@ def test_oversized_and_unsupported_uploads_are_refused_with_a_reason(tmp_path):
     assert refused[0][0] == "big.txt" and "limit" in refused[0][1]
     assert refused[1][0] == "tool.exe" and "unsupported file type" in refused[1][1]
     assert list(docs.iterdir()) == []
+
+
+def test_the_page_takes_the_supported_types_from_the_library():
+    from qa import DOCUMENT_SUFFIXES
+    from qa.ingest import LOADERS
+
+    assert DOCUMENT_SUFFIXES == tuple(LOADERS)
+    for suffix in DOCUMENT_SUFFIXES:
+        assert safe_name(f"notes{suffix.upper()}") == f"notes{suffix.upper()}"

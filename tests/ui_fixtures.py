@@ -15,6 +15,7 @@ from ui_support import (
     CHROMIUM,
     CHROMIUM_FLAGS,
     HOSTILE_NOTES,
+    HOSTILE_PAGE,
     SERVER_START_SECONDS,
     start_chat,
     stop,
@@ -25,12 +26,13 @@ from ui_support import (
 
 @pytest.fixture(scope="session")
 def ui_index(tmp_path_factory, embedder) -> Path:
-    """A real index of the test corpus and the hostile notes (``embedder`` is conftest's)."""
+    """A real index of the test corpus and the hostile notes and page (``embedder`` is conftest's)."""
     from qa import build_index
 
     folder = tmp_path_factory.mktemp("ui-index")
     docs = write_corpus(folder / "docs")
     (docs / "sneaky.txt").write_text(HOSTILE_NOTES, encoding="utf-8")
+    (docs / "herons.html").write_text(HOSTILE_PAGE, encoding="utf-8")
     build_index([docs], folder / "index", progress=False, embedder=embedder)
     return folder / "index"
 
@@ -74,19 +76,33 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture
-def page(chromium, chat_server, request):
-    """A fresh tab on the chat page; ``page.requested`` lists every URL it asked for.
+DESKTOP = {"viewport": {"width": 1366, "height": 900}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
-    A screenshot of the page as the test left it is saved under test-artifacts/.
-    """
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+
+def open_page(chromium, url: str, name: str, options: dict):
+    """A fresh tab on the chat page (``tab.requested`` lists every URL it asked for); a
+    screenshot of the page as the test left it is saved under test-artifacts/."""
+    context = chromium.new_context(**options)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
     tab = context.new_page()
     tab.requested = []
     tab.on("request", lambda r: tab.requested.append(r.url))
-    tab.goto(chat_server[0])
+    tab.goto(url)
     tab.wait_for_selector("#question textarea")
     yield tab
     ARTIFACTS.mkdir(exist_ok=True)
-    tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def page(chromium, chat_server, request):
+    """The chat page at a desktop size, 1366x900."""
+    yield from open_page(chromium, chat_server[0], request.node.name, DESKTOP)
+
+
+@pytest.fixture
+def phone(chromium, chat_server, request):
+    """The chat page at a phone's size, 390x844, with touch."""
+    yield from open_page(chromium, chat_server[0], request.node.name, PHONE)

@@ -28,11 +28,32 @@ CHROMIUM_FLAGS = [
 ]
 OFFLINE_ENV = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
 SERVER_START_SECONDS = 180
+BOT = '[data-testid="bot"]'
+ANSWER_MS = 120_000  # the server may still be loading its model when the first question comes
+NATO = "What is NATO's position on cluster munitions?"
+NATO_QUOTE = (
+    'But with the Biden administration now reportedly moving forward with sending cluster munitions to '
+    'Ukraine, Stoltenberg has said that "Nato does not have a position on them" as some allies have '
+    "signed up to prohibit their use and some haven’t."
+)
 
 PELICAN_NOTES = (
     "Pelican field notes\n\n"
     "The harbour pelicans nest on the north pier every April. "
     "Each pelican eats about four pounds of fish a day.\n"
+)
+# One sentence long enough that its answer is taller than the chat box on a phone.
+ORCHARD_QUESTION = "Which apple varieties did the Brackenridge orchard harvest?"
+ORCHARD_NOTES = (
+    "The Brackenridge orchard ledger: the autumn apple harvest, field by field and tree by tree\n\n"
+    "The autumn harvest at the Brackenridge orchard brought in fourteen varieties of apple, among them "
+    "Cox's Orange Pippin from the east terrace, Egremont Russet from the old walled garden, Bramley's "
+    "Seedling from the long rows beside the stream, Discovery and Worcester Pearmain from the young trees "
+    "planted in the spring, Ashmead's Kernel and Blenheim Orange from the hillside, Spartan and Jonagold "
+    "from the nursery beds, Kidd's Orange Red from the pond field, Howgate Wonder from the south wall, and "
+    "Ribston Pippin, Sunset and Falstaff from the trees around the cider barn, all of them picked by hand "
+    "between the first week of September and the end of October and stored in the cool brick cellar "
+    "beneath the farmhouse until they were sold at the market in town.\n"
 )
 # Ways a document could try to run code or inject markup into the page. If any of it ran,
 # window.pwned would be set; the sentence also has facts to ask about.
@@ -42,14 +63,21 @@ HOSTILE_SENTENCE = (
     '<img src=x onerror="pwned=2"> [open the vault](javascript:pwned=3) **not bold** {{7*7}} $x^2$ ${7*7}.'
 )
 HOSTILE_NOTES = f"{HOSTILE_TITLE}\n\n{HOSTILE_SENTENCE}\n"
+HOSTILE_PAGE = (
+    "<html><head><title>Heron watch</title><script>window.pwned = 5</script></head><body><article>"
+    "<h1>Heron watch</h1><p>The grey herons fish at the weir every dawn, standing still for an hour.</p>"
+    '<p>Herons nest in the tall pines by the lake <img src=x onerror="pwned=6"> each March.</p>'
+    "</article></body></html>"
+)
 
 
 def write_corpus(folder: Path) -> Path:
-    """The bundled article, the lighthouse PDF and the pelican notes in ``folder``."""
+    """The bundled article, the lighthouse PDF, the pelican notes and the orchard ledger in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(ARTICLE, folder / ARTICLE.name)
     shutil.copy(PDF, folder / PDF.name)
     (folder / "pelicans.md").write_text(PELICAN_NOTES, encoding="utf-8")
+    (folder / "orchard.txt").write_text(ORCHARD_NOTES, encoding="utf-8")
     return folder
 
 
@@ -135,3 +163,38 @@ def outside_requests(urls: list[str]) -> list[str]:
     """The requested URLs that went anywhere but 127.0.0.1."""
     return [u for u in urls if urlsplit(u).scheme not in ("data", "blob", "about")
             and urlsplit(u).hostname != "127.0.0.1"]
+
+
+def ask_in_page(page, question: str):
+    """Type ``question``, press Enter and return the answer message once it shows."""
+    before = page.locator(BOT).count()
+    page.fill("#question textarea", question)
+    page.press("#question textarea", "Enter")
+    page.wait_for_function(f"document.querySelectorAll('{BOT}').length > {before}", timeout=ANSWER_MS)
+    return page.locator(BOT).nth(before)
+
+
+def readable(page, selector: str, container: str | None = None, *, scroll: bool = False) -> bool:
+    """Whether the last element matching ``selector`` can be read: its first line is on screen,
+    inside ``container``'s visible box if given, and covered by nothing.
+
+    With ``scroll``, each end of the element is scrolled into view in turn and must then be
+    readable (an element taller than the screen is read by scrolling through it).
+    """
+    return page.evaluate(
+        """([selector, container, scroll]) => {
+            const all = document.querySelectorAll(selector), el = all[all.length - 1];
+            const ends = scroll ? ["start", "end"] : ["start"];
+            return ends.every(end => {
+                if (scroll) el.scrollIntoView({block: end});
+                const lines = el.getClientRects();  // an inline element's lines, first to last
+                const r = end === "start" ? lines[0] : lines[lines.length - 1];
+                const box = container ? document.querySelector(container).getBoundingClientRect()
+                                      : {top: 0, bottom: innerHeight};
+                const y = end === "start" ? r.top + 5 : r.bottom - 5, x = r.left + Math.min(10, r.width / 2);
+                return y >= Math.max(0, box.top) && y <= Math.min(innerHeight, box.bottom)
+                    && el.contains(document.elementFromPoint(x, y));
+            });
+        }""",
+        [selector, container, scroll],
+    )

@@ -5,6 +5,11 @@ turns HTML, Markdown and template syntax into character references: the text sho
 whether the browser meets it as HTML (sources panel) or as Markdown (chat messages).
 Quotes are highlighted by their character offsets inside the passage they came from, never by
 searching for the quote's text.
+
+The page's script (page.js) finds its way by class names only (Gradio keeps ``class``, ``id``,
+``title`` and ``href`` in chat messages and drops ``data-*``): ``qa-ref`` is an answer's [n]
+marker, ``qa-holds-N`` the source card holding quote N, ``qa-turn-T`` the sources panel of the
+T-th answer, and ``qa-copy`` / ``qa-copy-text`` the copy button and the plain text it copies.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import quote as url_quote
+from urllib.parse import urlencode
 
 if TYPE_CHECKING:
     from qa import Answer, DocumentInfo, Hit, Quote
 
 DOCUMENT_ROUTE = "documents"
-"""URL path (relative to the page) under which the app serves the original files."""
+"""URL path (relative to the page) under which the app serves the documents."""
+QUOTE_ANCHOR = "qa-quote"
+"""Id of the first marked quote in a document view; "Open original" links jump to it."""
 
 NOT_FOUND = "Not found in your documents."
 MAX_TITLE = 80
@@ -35,9 +43,22 @@ def escape_text(text: str) -> str:
 
 
 def document_url(source: str, page: int | None = None) -> str:
-    """Link to the original file of document ``source``, at ``page`` for PDFs."""
+    """Link to document ``source`` (its original file for a PDF, at ``page``)."""
     url = f"{DOCUMENT_ROUTE}/{url_quote(source, safe='/')}"
     return f"{url}#page={page}" if page else url
+
+
+def is_pdf(source: str) -> bool:
+    return source.lower().endswith(".pdf")
+
+
+def passage_url(passage: Hit | Quote, quotes: Sequence[Quote] = ()) -> str:
+    """Link that opens ``passage`` in its document: a PDF at its page; text and HTML as the
+    indexed text, scrolled to the first of ``quotes``, which are marked (or to the passage)."""
+    if is_pdf(passage.source):
+        return document_url(passage.source, passage.page)
+    query = [("passage", f"{passage.start}-{passage.end}"), *(("quote", f"{q.start}-{q.end}") for q in quotes)]
+    return f"{document_url(passage.source)}?{urlencode(query)}#{QUOTE_ANCHOR}"
 
 
 def describe(item: Hit | Quote | DocumentInfo, page: int | None = None) -> str:
@@ -69,8 +90,10 @@ def highlight(passage: Hit | Quote, marks: Sequence[tuple[int, Quote]]) -> str:
     return "".join(out)
 
 
-def render_answer(answer: Answer, searched_for: str | None = None) -> str:
-    """The chat message: each quote verbatim with its [n] marker and document line.
+def render_answer(answer: Answer, searched_for: str | None = None, turn: int = 0) -> str:
+    """The chat message of the ``turn``-th answer: each quote verbatim with its [n] marker and
+    document line, a button that copies them as plain text, and (shown on narrow screens only)
+    the sources, collapsed.
 
     ``searched_for`` is shown when a follow-up question was searched with added context.
     """
@@ -84,12 +107,28 @@ def render_answer(answer: Answer, searched_for: str | None = None) -> str:
         parts.append(f'<p class="qa-not-found"><strong>{NOT_FOUND}</strong></p>')
         if answer.hits:
             parts.append("<p>The closest passages are under Sources, marked as weak matches.</p>")
-        return "\n".join(parts)
     for number, quote in enumerate(answer.quotes, 1):
-        marker = f'<span class="qa-ref">[{number}]</span>'
+        marker = f'<a class="qa-ref" href="#qa-source-{turn}-{number}" title="Show source {number}">[{number}]</a>'
         parts.append(f'<blockquote class="qa-quote">{escape_text(quote.text)} {marker}</blockquote>')
         parts.append(f'<p class="qa-cite">[{number}] {describe(quote, quote.page)}</p>')
+    if answer.answered:
+        parts.append('<p class="qa-actions"><button class="qa-copy" type="button">Copy quotes</button></p>'
+                     f'<span class="qa-copy-text">{escape_text(copy_text(answer)).replace("<br>", "&#10;")}</span>')
+    if answer.hits or answer.quotes:
+        count = len(cited_passages(answer)) if answer.answered else len(answer.hits)
+        parts.append(f'<details class="qa-message-sources"><summary>Sources ({count})</summary>'
+                     f"{_source_cards(answer)}</details>")
     return "\n".join(parts)
+
+
+def copy_text(answer: Answer) -> str:
+    """The answer as plain text for the clipboard: "quote" — title, file, p. N, one per paragraph."""
+    lines = []
+    for quote in answer.quotes:
+        where = [quote.title] if quote.title != quote.source else []
+        where += [quote.source] + ([f"p. {quote.page}"] if quote.page else [])
+        lines.append(f"\u201c{quote.text}\u201d \u2014 {', '.join(where)}")
+    return "\n\n".join(lines)
 
 
 def cited_passages(answer: Answer) -> list[tuple[Hit | Quote, list[tuple[int, Quote]]]]:
@@ -105,24 +144,27 @@ def cited_passages(answer: Answer) -> list[tuple[Hit | Quote, list[tuple[int, Qu
     return list(groups.values())
 
 
-def _source_card(passage: Hit | Quote, body: str, badge: str, extra_class: str = "") -> str:
+def _source_card(passage: Hit | Quote, body: str, badge: str, marks: Sequence[tuple[int, Quote]] = (),
+                 extra_class: str = "") -> str:
     link = (
-        f'<a class="qa-open" href="{escape_text(document_url(passage.source, passage.page))}" '
+        f'<a class="qa-open" href="{escape_text(passage_url(passage, [q for _, q in marks]))}" '
         'target="_blank" rel="noopener noreferrer">Open original</a>'
     )
+    holds = "".join(f" qa-holds-{number}" for number, _ in marks)
     return (
-        f'<div class="qa-source {extra_class}">'
+        f'<div class="qa-source{holds} {extra_class}">'
         f'<div class="qa-source-head">{badge}{describe(passage, passage.page)} · {link}</div>'
         f'<div class="qa-passage">{body}</div></div>'
     )
 
 
-def render_sources(answer: Answer | None) -> str:
-    """The sources panel: cited passages with quotes marked, or weak matches when not found."""
+def render_sources(answer: Answer | None, turn: int = 0) -> str:
+    """The sources panel for the ``turn``-th answer: cited passages with quotes marked, or weak
+    matches when not found."""
     if answer is None:
         return '<p class="qa-empty">Sources of the selected answer appear here.</p>'
     heading = f'<p class="qa-sources-for">For: <em>{escape_text(answer.question)}</em></p>\n'
-    return heading + _source_cards(answer)
+    return f'<div class="qa-sources qa-turn-{turn}">{heading}{_source_cards(answer)}</div>'
 
 
 def _source_cards(answer: Answer) -> str:
@@ -130,12 +172,12 @@ def _source_cards(answer: Answer) -> str:
         cards = []
         for passage, marks in cited_passages(answer):
             refs = "".join(f'<span class="qa-ref">[{n}]</span> ' for n, _ in marks)
-            cards.append(_source_card(passage, highlight(passage, marks), refs))
+            cards.append(_source_card(passage, highlight(passage, marks), refs, marks))
         return "\n".join(cards)
     if not answer.hits:
         return f"<p>{NOT_FOUND} Nothing in the index came close.</p>"
     badge = '<span class="qa-weak-badge">Weak match, not an answer</span> '
-    cards = [_source_card(hit, escape_text(hit.text), badge, "qa-weak") for hit in answer.hits]
+    cards = [_source_card(hit, escape_text(hit.text), badge, extra_class="qa-weak") for hit in answer.hits]
     return f'<p class="qa-weak-note">{NOT_FOUND} Closest passages:</p>\n' + "\n".join(cards)
 
 
@@ -154,14 +196,20 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def render_upload_report(saved: Sequence[str], refused: Sequence[tuple[str, str]],
-                         skipped: Sequence[tuple[str, str]]) -> str:
-    """What an upload did: files added to the index, and every file left out with its reason."""
+def render_upload_report(indexed: Sequence[tuple[str, str]], left_out: Sequence[tuple[str, str]]) -> str:
+    """What an upload did: each file indexed, with a note such as the name it was saved under,
+    and each file left out with its reason."""
     lines = []
-    if saved:
-        lines.append(f"<p>Indexed: {escape_text(', '.join(saved))}</p>")
-    left_out = [*refused, *skipped]
+    if indexed:
+        items = "".join(f"<li>{escape_text(name)}{': ' + escape_text(note) if note else ''}</li>"
+                        for name, note in indexed)
+        lines.append(f'<p>Indexed:</p><ul class="qa-indexed">{items}</ul>')
     if left_out:
         items = "".join(f"<li>{escape_text(name)}: {escape_text(reason)}</li>" for name, reason in left_out)
-        lines.append(f'<p>Skipped:</p><ul class="qa-skipped">{items}</ul>')
+        lines.append(f'<p>Not indexed:</p><ul class="qa-skipped">{items}</ul>')
     return "\n".join(lines) or "<p>No files were uploaded.</p>"
+
+
+def render_status(message: str) -> str:
+    """One line of news about documents being indexed or removed."""
+    return f'<p class="qa-status">{escape_text(message)}</p>'

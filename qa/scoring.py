@@ -1,0 +1,71 @@
+"""Every weight, margin and threshold of retrieval and quoting, as one value.
+
+``Retriever.load(index, scoring=replace(DEFAULT_SCORING, lexical_weight=0.0))`` changes a setting
+without touching a module; ``benchmarks/ablation.py`` measures each idea that way. Each value was
+set by measurement on held-out data: the history of how is in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CONFIDENCE_SCALE = 4
+"""Version of the confidence formula (``qa.answer.answer_confidence``), stored with a calibrated
+threshold: a threshold set for another formula is ignored."""
+NOT_FOUND_THRESHOLDS = {"sentence-transformers/all-MiniLM-L6-v2": 0.32}
+"""Built-in not-found thresholds per model, for this confidence formula; an index's manifest may
+hold its own (``qa.manifest.save_calibration``)."""
+FALLBACK_THRESHOLD = 0.32
+"""The not-found threshold for a model without a calibration of its own."""
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How passages are ranked, quotes chosen and "not found" decided."""
+
+    # Retrieval (qa.retriever)
+    candidates: int = 50
+    """Passages and sentences fetched from each vector index (and from BM25) before re-scoring."""
+    passage_similarity_weight: float = 0.3
+    """A passage's own cosine beside its best sentence's, in its dense score."""
+    dense_weight: float = 1.0
+    """The dense score in a passage's score (0 = BM25 alone, for measuring)."""
+    lexical_weight: float = 0.7
+    """The normalised BM25 score beside the dense score (0 = dense alone)."""
+    quote_passage_first: bool = True
+    """``ask`` lists the passage holding the best quote first."""
+
+    # Quotes (qa.answer)
+    quote_passages: int = 5
+    """Sentences are drawn from this many of the best passages."""
+    max_quotes: int = 3
+    sentence_weight: float = 0.6
+    """A sentence's own cosine to the question, in its quote score."""
+    passage_weight: float = 0.6
+    """Its passage's retrieval score."""
+    overlap_weight: float = 0.7
+    """The rarity-weighted share of the question's words it holds."""
+    answer_type_weight: float = 0.1
+    """Holding the kind of fact a who / when / how-many question asks for."""
+    quote_margin: float = 0.04
+    """Further quotes must score within this margin of the best one."""
+    neighbour_margin: float = 0.15
+    """A quote takes in the sentence before or after it when that one scores within this margin."""
+    quote_antecedent: bool = True
+    """A quoted sentence that opens with a pronoun takes in the sentence before it."""
+    short_sentence_words: int = 6
+    """A quote ending in a shorter sentence (or a colon) takes in the next one."""
+
+    # Not found (qa.answer.answer_confidence)
+    best_similarity_weight: float = 1.0
+    """The best candidate sentence's cosine beside the best quote's score (0 = the quote's score alone)."""
+    phrases_weight: float = 0.3
+    """The share of the question's phrases found in the best quote's passage."""
+    missing_numbers_weight: float = 0.05
+    """Taken off per share of the question's numbers that the best quote's passage lacks."""
+    not_found_threshold: float | None = None
+    """Below this confidence the answer is "not found"; None = the index's calibrated threshold,
+    else the built-in one for its model."""
+
+
+DEFAULT_SCORING = Scoring()
