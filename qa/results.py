@@ -90,9 +90,20 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Context:
+    """Verbatim text before a quote that says whose words or whose list it is (the sentence that
+    names the speaker, or introduces the list): ``text == document_text(source)[start:end]``."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Quote:
     """One to three contiguous sentences quoted verbatim: ``text == document_text(source)[start:end]``.
 
+    ``context``, when set, is the attribution that belongs with it (see :class:`Context`);
     ``date``, ``author``, ``url`` and ``page_label`` are as for :class:`Hit`.
     """
 
@@ -103,6 +114,7 @@ class Quote:
     start: int
     end: int
     score: float
+    context: Context | None = None
     date: str | None = None
     author: str | None = None
     url: str | None = None
@@ -175,3 +187,5 @@ class IndexReport:
     removed: int = 0
     unchanged: int = 0
     seconds: float = 0.0
+    passages_per_second: float = 0.0
+    """Passages of the added and updated documents per second of the run (0 when none were)."""

@@ -5,21 +5,17 @@ from __future__ import annotations
 import os
 import re
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from qa.answer import answer_confidence, choose_quotes, quote_passage
+from qa.attribution import attribution
 from qa.config import default_index_dir
 from qa.embed import Embedder, canonical_model_name
 from qa.errors import InvalidInput
 from qa.manifest import MANIFEST, model_mismatch
-from qa.results import Answer, DocumentInfo, Hit, ScoredSentence
-from qa.scoring import (
-    CONFIDENCE_SCALE,
-    DEFAULT_SCORING,
-    FALLBACK_THRESHOLD,
-    NOT_FOUND_THRESHOLDS,
-    Scoring,
-)
+from qa.results import Answer, Context, DocumentInfo, Hit, Quote, ScoredSentence
+from qa.scoring import CONFIDENCE_SCALE, DEFAULT_SCORING, Scoring, built_in_threshold
 from qa.store import Store, StoredPassage
 
 DEFAULT_K = 5
@@ -47,18 +43,21 @@ class Retriever:
 
     @classmethod
     def load(cls, index_dir: str | os.PathLike | None = None, *, model: str | None = None,
-             embedder: Embedder | None = None, scoring: Scoring = DEFAULT_SCORING) -> Retriever:
+             embedder: Embedder | None = None, scoring: Scoring = DEFAULT_SCORING,
+             runtime: str | None = None) -> Retriever:
         """Open the index in ``index_dir`` (default ``$QA_INDEX_DIR`` or ``index``).
 
         The model is the one the index was built with; passing another one raises IndexMismatch.
-        ``scoring`` holds every weight and threshold of ranking and quoting (``qa.scoring``).
+        Questions are embedded by the index's runtime, or by ``runtime`` if given (a question's
+        vector is not stored, so any runtime of the same model may embed it). ``scoring`` holds
+        every weight and threshold of ranking and quoting (``qa.scoring``).
         """
         store = Store(index_dir or default_index_dir())
         built_with = store.manifest.model
         asked = embedder.name if embedder else canonical_model_name(model) if model else built_with
         if asked != built_with:
             raise model_mismatch(store.index_dir, built_with, asked)
-        return cls(store, embedder or Embedder(built_with), scoring)
+        return cls(store, embedder or Embedder(built_with, runtime=runtime or store.manifest.runtime), scoring)
 
     @property
     def index_dir(self) -> Path:
@@ -67,6 +66,11 @@ class Retriever:
     @property
     def model(self) -> str:
         return self._store.manifest.model
+
+    @property
+    def runtime(self) -> str:
+        """The runtime the index's vectors were made with."""
+        return self._store.manifest.runtime
 
     def reload(self) -> bool:
         """Switch to the folder's newest build if it changed; True when it did.
@@ -79,8 +83,8 @@ class Retriever:
             if stamp == self._manifest_stamp:
                 return False
             fresh = Store(self._store.index_dir)
-            if fresh.manifest.model != self._store.manifest.model:
-                self._embedder = Embedder(fresh.manifest.model)
+            if (fresh.manifest.model, fresh.manifest.runtime) != (self.model, self.runtime):
+                self._embedder = Embedder(fresh.manifest.model, runtime=fresh.manifest.runtime)
             self._store, self._manifest_stamp = fresh, stamp
             return True
 
@@ -110,7 +114,7 @@ class Retriever:
             return self.scoring.not_found_threshold
         manifest = self._store.manifest
         stored = manifest.threshold_for(CONFIDENCE_SCALE)
-        return stored if stored is not None else NOT_FOUND_THRESHOLDS.get(manifest.model, FALLBACK_THRESHOLD)
+        return stored if stored is not None else built_in_threshold(manifest.model, manifest.runtime)
 
     def ask(self, question: str, k: int = DEFAULT_K) -> Answer:
         """Quotes that answer ``question``, or ``answered=False`` with the closest passages."""
@@ -121,6 +125,7 @@ class Retriever:
         confidence = answer_confidence(question, quotes, ranked, self.scoring)
         if confidence < self.not_found_threshold:
             return Answer(question, False, [], hits, confidence)
+        quotes = [_attributed(quote, store.document_text(quote.source)) for quote in quotes]
         if self.scoring.quote_passage_first:
             # The passage that holds the best quote is the one the answer comes from: show it first.
             first = quote_passage(quotes[0], hits)
@@ -198,6 +203,12 @@ class Retriever:
             scored.append((score, passage, sentences))
         scored.sort(key=lambda item: (-item[0], item[1].id))
         return [(_hit(store, passage, score), sentences) for score, passage, sentences in scored[:k]], store
+
+
+def _attributed(quote: Quote, text: str) -> Quote:
+    """``quote`` with the words before it that say whose list or words it is (``qa.attribution``)."""
+    span = attribution(text, quote.start, quote.end)
+    return replace(quote, context=Context(text[span.start : span.end], span.start, span.end)) if span else quote
 
 
 def _hit(store: Store, stored: StoredPassage, score: float) -> Hit:

@@ -264,12 +264,13 @@ class StoreWriter:
     """
 
     def __init__(self, index_dir: str | os.PathLike, *, model: str, dimension: int, base: Store | None,
-                 index_type: str = DEFAULT_INDEX_TYPE, checkpoint: Checkpoint | None = None) -> None:
+                 index_type: str = DEFAULT_INDEX_TYPE, checkpoint: Checkpoint | None = None,
+                 runtime: str = "torch") -> None:
         self.index_dir = Path(index_dir)
         self.build = new_build_id()
         self.files = {"store": f"store-{self.build}.sqlite", "lexical": f"lexical-{self.build}.npz"}
         self.files.update({name: f"{name}-{self.build}.faiss" for name in VECTOR_FILES})
-        self.model, self.dimension = model, dimension
+        self.model, self.dimension, self.runtime = model, dimension, runtime
         self.index_type = vector_index.check_index_type(index_type)
         self._checkpoint = checkpoint or (lambda point: None)
         # Recorded before a byte is written: whatever happens next, the next run knows these are qa's.
@@ -374,6 +375,7 @@ class StoreWriter:
             vector_indexes={name: vector_index.describe(self.vectors[name]) for name in VECTOR_FILES},
             skipped=skipped,
             not_found=self._not_found,
+            runtime=self.runtime,
         )
         manifest.save(self.index_dir, before_swap=lambda: self._checkpoint("swap"))
         self._checkpoint("after-swap")

@@ -21,8 +21,9 @@ class CountingEmbedder(Embedder):
     """The real model, counting the texts it embeds (to prove unchanged files are not re-embedded)."""
 
     def __init__(self, real: Embedder, fail_after: int | None = None) -> None:
-        super().__init__(real.name)
-        self._model = real.model
+        super().__init__(real.name, runtime=real.runtime)
+        self._encoders = real._encoders  # the real one's loaded model, not a second copy
+        self._model = real._model
         self.texts = 0
         self.fail_after = fail_after
 

@@ -163,3 +163,13 @@ def test_chat_command_checks_the_login_form(tmp_path):
     result = CliRunner().invoke(cli, ["chat", "--auth", "a:b", "--auth-file", str(tmp_path / "login")])
     assert result.exit_code == 2 and "not both" in result.output
     assert "--docs-dir" in CliRunner().invoke(cli, ["chat", "--help"]).output
+
+
+def test_importing_the_page_leaves_hugging_face_online_mode_alone():
+    import subprocess
+    import sys
+
+    code = "import os, ui.app; print(os.environ.get('HF_HUB_OFFLINE'))"
+    env = {k: v for k, v in __import__("os").environ.items() if k != "HF_HUB_OFFLINE"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert done.stdout.strip() == "None", done.stderr[-2000:]
