@@ -259,4 +259,5 @@ def _quote(candidate: Candidate, score: float, text: str, last: Candidate, short
     if last.following and (len(sentence.split()) < short_words or sentence.endswith(":")):
         end = last.following.end
     hit = candidate.hit
-    return Quote(text[start:end], hit.source, hit.title, hit.page, start, end, round(score, 4))
+    return Quote(text[start:end], hit.source, hit.title, hit.page, start, end, round(score, 4), date=hit.date,
+                 author=hit.author, url=hit.url, page_label=hit.page_label)

@@ -29,6 +29,7 @@ from qa.config import (
     read_timeout,
 )
 from qa.embed import Embedder, canonical_model_name, check_runtime
+from qa.formats import READING_RULES
 from qa.errors import EmptyCorpus, PathNotFound, UnsupportedDocument
 from qa.index_folder import check_folder, remove_leftovers, write_lock
 from qa.ingest import SourceFile, file_hash, find_files, shown_path
@@ -205,8 +206,9 @@ class _Plan:
             if before and before.hash == digest and before.limits == limits:
                 skipped.append(Skipped(shown_path(file.path), before.reason))
                 self.skip_records[file.source] = before
-            # A document split under older passage rules is read again, even when unchanged.
-            elif record and record.hash == digest and record.passage_rules == PASSAGE_RULES:
+            # A document read or split under older rules is read again, even when unchanged.
+            elif (record and record.hash == digest and record.passage_rules == PASSAGE_RULES
+                  and record.reading_rules == READING_RULES):
                 self.unchanged.append(file.source)
             else:
                 self.to_load.append((file, digest))
@@ -312,7 +314,8 @@ def _record(plan: _Plan, file: SourceFile, digest: str, document: Document) -> D
     # A document keeps the root it was first indexed under, so that folder's runs can remove it.
     root = (known.root if known else None) or file.root
     return DocumentRecord(hash=digest, path=document.path, title=document.title, root=root,
-                          passage_rules=PASSAGE_RULES, size=info.st_size, mtime_ns=info.st_mtime_ns)
+                          passage_rules=PASSAGE_RULES, size=info.st_size, mtime_ns=info.st_mtime_ns,
+                          reading_rules=READING_RULES)
 
 
 READ_AHEAD_FILES = 64

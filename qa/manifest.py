@@ -54,6 +54,9 @@ class DocumentRecord:
     mtime_ns: int | None = None
     """The file's size and modification time when it was indexed: the page serves the original
     file only while both still match."""
+    reading_rules: int = 1
+    """Version of the rules it was read under (qa.formats.READING_RULES), as passage_rules is of
+    the rules it was split under (qa.chunk.PASSAGE_RULES)."""
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,19 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class PageSpan:
-    """Characters ``[start, end)`` of a document's text that come from PDF page ``page`` (1-based)."""
+    """Characters ``[start, end)`` of a document's text that come from PDF page ``page`` (1-based),
+    and the label printed on that page ("iv", "3") when the PDF says."""
 
     page: int
     start: int
     end: int
+    label: str | None = None
 
 
 @dataclass(frozen=True)
 class Document:
-    """One loaded file: its id (path relative to the folder given), title, text and metadata."""
+    """One loaded file: its id (path relative to the folder given), title, text and metadata
+    (``author``, ``date``, ``url``, ``place``, ``sitename``, ``description`` where known)."""
 
     source: str
     title: str
@@ -63,7 +66,11 @@ class Passage:
 
 @dataclass(frozen=True)
 class Hit:
-    """A retrieved passage: ``text == document_text(source)[start:end]``."""
+    """A retrieved passage: ``text == document_text(source)[start:end]``.
+
+    ``date``, ``author`` and ``url`` are its document's, and ``page_label`` the label printed on
+    its PDF page, where known.
+    """
 
     text: str
     source: str
@@ -72,6 +79,10 @@ class Hit:
     start: int
     end: int
     score: float
+    date: str | None = None
+    author: str | None = None
+    url: str | None = None
+    page_label: str | None = None
 
     def holds(self, quote: Quote) -> bool:
         """Whether all of ``quote`` lies inside this passage."""
@@ -92,7 +103,8 @@ class Context:
 class Quote:
     """One to three contiguous sentences quoted verbatim: ``text == document_text(source)[start:end]``.
 
-    ``context``, when set, is the attribution that belongs with it (see :class:`Context`).
+    ``context``, when set, is the attribution that belongs with it (see :class:`Context`);
+    ``date``, ``author``, ``url`` and ``page_label`` are as for :class:`Hit`.
     """
 
     text: str
@@ -103,6 +115,10 @@ class Quote:
     end: int
     score: float
     context: Context | None = None
+    date: str | None = None
+    author: str | None = None
+    url: str | None = None
+    page_label: str | None = None
 
 
 @dataclass(frozen=True)

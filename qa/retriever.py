@@ -213,7 +213,8 @@ def _attributed(quote: Quote, text: str) -> Quote:
 
 def _hit(store: Store, stored: StoredPassage, score: float) -> Hit:
     p = stored.passage
-    return Hit(store.passage_text(p), p.source, stored.title, p.page, p.start, p.end, round(score, 4))
+    return Hit(store.passage_text(p), p.source, stored.title, p.page, p.start, p.end, round(score, 4),
+               **store.document_details(p.source).about(p.page))
 
 
 def _checked(question: str, k: int) -> str:

@@ -66,6 +66,19 @@ VECTOR_FILES = ("passages", "sentences")
 
 
 @dataclass(frozen=True)
+class DocumentDetails:
+    """What a hit carries about its document: metadata (author, date, url...) and PDF page labels."""
+
+    metadata: dict[str, str]
+    page_labels: dict[int, str]
+
+    def about(self, page: int | None) -> dict[str, str | None]:
+        """The ``date``, ``author``, ``url`` and ``page_label`` fields of a Hit on ``page``."""
+        fields = {key: str(self.metadata[key]) if self.metadata.get(key) else None for key in ("date", "author", "url")}
+        return {**fields, "page_label": self.page_labels.get(page) if page is not None else None}
+
+
+@dataclass(frozen=True)
 class StoredPassage:
     """A passage as stored: its vector id, the passage, its sentences' vector ids, its document's title."""
 
@@ -113,6 +126,7 @@ class Store:
         if counts != found or found != expected:
             raise damaged(index_dir, f"it is inconsistent (vectors {found}, rows {counts}, manifest {expected})")
         self.document_text = lru_cache(maxsize=256)(self._document_text)
+        self.document_details = lru_cache(maxsize=256)(self._document_details)
         from qa.lexical import LexicalIndex
 
         try:
@@ -187,6 +201,14 @@ class Store:
         if not 0 <= passage.start <= passage.end <= len(text):
             raise damaged(self.index_dir, f"a passage lies outside the text of {passage.source!r}")
         return text[passage.start : passage.end]
+
+    def _document_details(self, source: str) -> DocumentDetails:
+        with self._reading("the documents table"):
+            row = self._db.execute("SELECT pages, metadata FROM documents WHERE source = ?", (source,)).fetchone()
+            if row is None:
+                return DocumentDetails({}, {})
+            labels = {int(span[0]): str(span[3]) for span in _json_list(row[0]) if len(span) > 3 and span[3] is not None}
+            return DocumentDetails(_json_dict(row[1]), labels)
 
     def documents(self) -> list[DocumentInfo]:
         """Every indexed document, by id."""
@@ -303,7 +325,7 @@ class StoreWriter:
 
         Every sentence of every passage must be among ``sentences``.
         """
-        pages = [[p.page, p.start, p.end] for p in document.pages]
+        pages = [[p.page, p.start, p.end, p.label] for p in document.pages]
         self._db.execute(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
             (document.source, document.title, document.path, document.text, json.dumps(pages),

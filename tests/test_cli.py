@@ -40,6 +40,7 @@ def test_ask_json_has_the_documented_shape(run, index_dir):
     keys = ["text", "source", "title", "page", "start", "end", "score"]  # the contract: extended, never changed
     assert all(list(q)[: len(keys)] == keys for q in answer["quotes"] + answer["passages"])
     assert all("context" in q for q in answer["quotes"])
+    assert all({"date", "author", "url", "page_label"} <= set(q) for q in answer["quotes"] + answer["passages"])
     assert "Biden administration" in answer["quotes"][0]["text"]
     assert answer["quotes"][0]["source"] == "nato-cluster-munitions.txt"
 
@@ -54,7 +55,7 @@ def test_ask_prints_quote_citation_and_context(run, index_dir):
     result = run("ask", "--index-dir", str(index_dir), "When was the Kestrel Lighthouse built?")
     assert result.exit_code == 0
     # The answering sentence opens with "It", so the sentence naming the lighthouse is quoted with it.
-    assert ("\u201cThe Kestrel Lighthouse stands on the northern cliffs of Varna Island.\n"
+    assert ("\u201cThe Kestrel Lighthouse stands on the northern cliffs of Varna Island. "
             "It was built in 1871 by the engineer Margit Olsen.\u201d") in result.output
     assert "The Kestrel Lighthouse (lighthouse.pdf, p. 1, chars" in result.output
     assert "\u00bbThe Kestrel Lighthouse stands" in result.output
