@@ -29,11 +29,17 @@ from qa.config import (
     read_timeout,
 )
 from qa.embed import Embedder, canonical_model_name, check_runtime
-from qa.formats import READING_RULES
 from qa.errors import EmptyCorpus, PathNotFound, UnsupportedDocument
+from qa.formats import READING_RULES
 from qa.index_folder import check_folder, remove_leftovers, write_lock
 from qa.ingest import SourceFile, file_hash, find_files, shown_path
-from qa.manifest import DocumentRecord, Manifest, SkippedFile, model_mismatch, runtime_mismatch
+from qa.manifest import (
+    DocumentRecord,
+    Manifest,
+    SkippedFile,
+    model_mismatch,
+    runtime_mismatch,
+)
 from qa.progress import progress_bar
 from qa.reader import load_document
 from qa.results import Document, IndexReport, Passage, Skipped, Span

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from qa.config import MAX_PDF_BYTES, max_text_bytes
 from qa.errors import PathNotFound, UnsupportedDocument
-from qa.formats import Reading, decode_text, read_html, read_markdown, read_pdf, read_text
+from qa.formats import Reading, read_html, read_markdown, read_pdf, read_text
 from qa.results import Document, Skipped
 
 logger = logging.getLogger(__name__)

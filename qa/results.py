@@ -65,12 +65,10 @@ class Passage:
 
 
 @dataclass(frozen=True)
-class Hit:
-    """A retrieved passage: ``text == document_text(source)[start:end]``.
-
-    ``date``, ``author`` and ``url`` are its document's, and ``page_label`` the label printed on
-    its PDF page, where known.
-    """
+class Cited:
+    """Verbatim text of an indexed document with what a citation needs:
+    ``text == document_text(source)[start:end]``. ``date``, ``author`` and ``url`` are its
+    document's, and ``page_label`` the label printed on its PDF page, where known."""
 
     text: str
     source: str
@@ -83,6 +81,11 @@ class Hit:
     author: str | None = None
     url: str | None = None
     page_label: str | None = None
+
+
+@dataclass(frozen=True)
+class Hit(Cited):
+    """A retrieved passage."""
 
     def holds(self, quote: Quote) -> bool:
         """Whether all of ``quote`` lies inside this passage."""
@@ -100,25 +103,11 @@ class Context:
 
 
 @dataclass(frozen=True)
-class Quote:
-    """One to three contiguous sentences quoted verbatim: ``text == document_text(source)[start:end]``.
+class Quote(Cited):
+    """One to three contiguous sentences quoted verbatim; ``context``, when set, is the
+    attribution that belongs with it (see :class:`Context`)."""
 
-    ``context``, when set, is the attribution that belongs with it (see :class:`Context`);
-    ``date``, ``author``, ``url`` and ``page_label`` are as for :class:`Hit`.
-    """
-
-    text: str
-    source: str
-    title: str
-    page: int | None
-    start: int
-    end: int
-    score: float
     context: Context | None = None
-    date: str | None = None
-    author: str | None = None
-    url: str | None = None
-    page_label: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from qa.errors import PathNotFound, UnsupportedDocument
-from qa.ingest import SourceFile, decode_text, find_files
+from qa.formats import decode_text
+from qa.ingest import SourceFile, find_files
 from qa.reader import load_document
 
 DATA = Path(__file__).parent / "data"

@@ -15,7 +15,15 @@ import re
 from collections.abc import Iterator
 
 from qa.errors import UnsupportedDocument
-from qa.formats.reading import SENTENCE_END, Reading, clean_title, is_list_item, join_blocks, one_line, read_lead
+from qa.formats.reading import (
+    SENTENCE_END,
+    Reading,
+    clean_title,
+    is_list_item,
+    join_blocks,
+    one_line,
+    read_lead,
+)
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
