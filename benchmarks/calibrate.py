@@ -15,7 +15,8 @@ of the covered ones (the quality target).
     python benchmarks/calibrate.py DATASET --holdout 12 --save index/   # store it in an index
 
 With ``--save DIR`` the threshold is written into that index's manifest with the model it was
-calibrated for (``qa.evaluate.save_calibration``); an index of another model ignores it.
+and runtime calibrated for (``qa.evaluate.save_calibration``); an index of another model or
+runtime ignores it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def main() -> None:
     parser.add_argument("--holdout", type=int, default=12)
     parser.add_argument("--work-dir", default=DEFAULT_WORK_DIR)
     parser.add_argument("--model", default=None)
+    parser.add_argument("--runtime", default=None, help="auto, torch, onnx or onnx-int8 (default: auto).")
     parser.add_argument("--save", type=Path, default=None, help="Index folder to store the threshold in.")
     parser.add_argument("--last", action="store_true", help="Hold out the last N articles, as `qa eval` does.")
     args = parser.parse_args()
@@ -47,7 +49,7 @@ def main() -> None:
         path = Path(args.work_dir) / f"{args.dataset.stem}-reversed.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data), encoding="utf-8")
-    report = evaluate_squad(path, holdout=args.holdout, model=args.model, work_dir=args.work_dir)
+    report = evaluate_squad(path, holdout=args.holdout, model=args.model, work_dir=args.work_dir, runtime=args.runtime)
     covered = np.array([o.best_score for o in report.outcomes if o.covered])
     held_out = np.array([o.best_score for o in report.outcomes if not o.covered])
     print(f"{len(covered)} covered questions, {len(held_out)} held-out questions")

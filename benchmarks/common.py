@@ -78,10 +78,12 @@ def machine() -> str:
     try:
         import torch
 
+        from qa.embed import cpu_has_bf16
+
         if torch.cuda.is_available():
             text += f", GPU {torch.cuda.get_device_name(0)}"
         else:
-            text += f", bf16 {'yes' if torch.ops.mkldnn._is_mkldnn_bf16_supported() else 'no'}"
+            text += f", bf16 {'yes' if cpu_has_bf16() else 'no'}"
     except ImportError:
         pass
     return text

@@ -17,23 +17,15 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from qa.answer_types import MEASURABLE, asked_type, facts
 from qa.lexical import terms, words
 from qa.results import Hit, Quote, ScoredSentence
 from qa.scoring import DEFAULT_SCORING, Scoring
 
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-_ANSWER_TYPES = (
-    (re.compile(r"\bwhen\b|\b(?:what|which) (?:year|century|decade|date|month)", re.IGNORECASE),
-     re.compile(rf"\b(?:1\d{{3}}|20\d{{2}})s?\b|\b(?:{_MONTHS})\b|\bcentur", re.IGNORECASE)),
-    (re.compile(r"\bhow (?:many|much|long|far|old|large|big|tall|fast|high|deep)\b|\bwhat (?:percentage|number)", re.IGNORECASE),
-     re.compile(r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|thousand|"
-                r"million|billion|dozen)\b", re.IGNORECASE)),
-    # A name: a capitalised word inside the sentence (the first word is capitalised anyway).
-    (re.compile(r"\bwho(?:m|se)?\b", re.IGNORECASE), re.compile(r"(?<=\s)[A-Z][\w'-]*")),
-)
 _REFERS_BACK = re.compile(r"\W*(?:It|Its|He|His|She|Her|They|Their|This|These|Those|The latter)\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -46,14 +38,6 @@ class Candidate:
     rank: int
     sentence: ScoredSentence
     following: ScoredSentence | None
-
-
-def expected_answer(question: str) -> re.Pattern | None:
-    """For a when / how-many question, a pattern that the answering sentence is likely to match."""
-    for asks, answer in _ANSWER_TYPES:
-        if asks.search(question):
-            return answer
-    return None
 
 
 def term_overlap(question_terms: Sequence[str], sentence: str, weight: Callable[[str], float]) -> float:
@@ -84,8 +68,8 @@ class SentenceFeatures:
     - passage_score: its passage's retrieval score;
     - overlap: rarity-weighted share of the question's words in the sentence (a sentence that
       opens with a pronoun is read with the sentence before it, which names what it is about);
-    - answer_type: for who / when / how-many questions, 1.0 when the sentence holds a name, date
-      or number that the question does not.
+    - answer_type: 1.0 when the question asks for a kind of fact (a sum of money, a date, a name:
+      ``qa.answer_types``) and the sentence holds one that the question does not.
     """
 
     similarity: float
@@ -105,17 +89,18 @@ def sentence_features(question: str, candidates: Sequence[Candidate], texts: Seq
     weight = rarity_weights(texts)
     wanted = terms(question)
     question_words = set(wanted) | set(words(question))
-    answer_type = expected_answer(question)
+    kind = asked_type(question)
+    stated = [facts(kind, text, question_words) if kind else set() for text in texts]
+    told = Counter(fact for found in stated for fact in found)
     features = []
     for i, (c, text) in enumerate(zip(candidates, texts)):
         same_before = i > 0 and candidates[i - 1].hit is c.hit
         wording = texts[i - 1] + " " + text if same_before and _REFERS_BACK.match(text) else text
-        features.append(SentenceFeatures(
-            c.sentence.similarity,
-            c.hit.score,
-            term_overlap(wanted, wording, weight),
-            float(bool(answer_type and _holds_new(answer_type, text, question_words))),
-        ))
+        # A fact of the asked kind that only this sentence tells counts in full; one that runs
+        # through the passages (the story's own names and figures) counts for half.
+        answer_type = 1.0 if any(told[fact] == 1 for fact in stated[i]) else 0.5 if stated[i] else 0.0
+        features.append(SentenceFeatures(c.sentence.similarity, c.hit.score, term_overlap(wanted, wording, weight),
+                                         answer_type))
     return features
 
 
@@ -126,7 +111,9 @@ def answer_confidence(question: str, quotes: Sequence[Quote], ranked: Sequence[t
     The best quote's score averaged (by ``best_similarity_weight``) with the best cosine of a
     sentence of the passages quotes are drawn from, then averaged (by ``phrases_weight``) with the
     share of the question's phrases found in the passage that holds the best quote, less
-    ``missing_numbers_weight`` times the share of the question's numbers that this passage lacks.
+    ``missing_numbers_weight`` times the share of the question's numbers that this passage lacks,
+    and less ``missing_fact_weight`` when the quote lacks the kind of fact the question asks for
+    (:func:`lacks_asked_fact`).
     """
     if not quotes:
         return 0.0
@@ -138,7 +125,21 @@ def answer_confidence(question: str, quotes: Sequence[Quote], ranked: Sequence[t
     phrases = phrase_overlap(question, text)
     if phrases is not None:  # a one-word question has no phrases to find
         confidence = (confidence + scoring.phrases_weight * phrases) / (1 + scoring.phrases_weight)
-    return max(0.0, confidence - scoring.missing_numbers_weight * missing_numbers(question, text))
+    confidence -= scoring.missing_numbers_weight * missing_numbers(question, text)
+    if lacks_asked_fact(question, quotes[0].text):
+        confidence -= scoring.missing_fact_weight
+    return max(0.0, confidence)
+
+
+def lacks_asked_fact(question: str, quote: str) -> bool:
+    """Whether the question asks for a measurable kind of fact (a sum, a share, an age, a span of
+    time, a measure, a time of day, a count) that ``quote`` does not state: then no sentence
+    about the question's subject holds it, since the quote takes in the sentence beside it that
+    does. Names, places, dates and reasons take too many forms to be sure one is absent."""
+    kind = asked_type(question)
+    if kind is None or kind.name not in MEASURABLE:
+        return False
+    return not facts(kind, quote, set(terms(question)) | set(words(question)))
 
 
 def quote_passage(quote: Quote, hits: Sequence[Hit]) -> Hit | None:
@@ -168,10 +169,6 @@ def _numbers(text: str) -> set[str]:
     return {number.replace(",", "") for number in _NUMBER.findall(text)}
 
 
-def _holds_new(pattern: re.Pattern, text: str, question_terms: set[str]) -> bool:
-    return any(m.group().lower() not in question_terms for m in pattern.finditer(text))
-
-
 def choose_quotes(
     question: str,
     ranked: Sequence[tuple[Hit, Sequence[ScoredSentence]]],
@@ -179,18 +176,26 @@ def choose_quotes(
     scoring: Scoring = DEFAULT_SCORING,
 ) -> list[Quote]:
     """The best quotes from the top passages, best first, each scored (no threshold applied)."""
-    candidates = _candidates(ranked[: scoring.quote_passages])
+    candidates, texts = [], []
+    for candidate in _candidates(ranked[: scoring.quote_passages]):
+        document = document_text(candidate.hit.source)
+        text = document[candidate.sentence.start : candidate.sentence.end]
+        # A headline is in every citation as the title: quoting it says nothing (unless it is all there is).
+        if text.strip() != candidate.hit.title.strip() or not document[candidate.sentence.end :].strip():
+            candidates.append(candidate)
+            texts.append(text)
     if not candidates:
         return []
-    texts = [document_text(c.hit.source)[c.sentence.start : c.sentence.end] for c in candidates]
-    scores = [features.score(scoring) for features in sentence_features(question, candidates, texts)]
+    features = sentence_features(question, candidates, texts)
+    scores = [f.score(scoring) for f in features]
+    tells = [f.answer_type == 1.0 for f in features] if scoring.complete_with_fact else [True] * len(features)
     order = sorted(range(len(candidates)), key=lambda i: -scores[i])
     best = scores[order[0]]
     quotes: list[Quote] = []
     for i in order:
         if len(quotes) == scoring.max_quotes or scores[i] < best - scoring.quote_margin:
             break
-        first, last = _with_neighbour(candidates, texts, scores, i, scoring)
+        first, last = _with_fact(candidates, tells, scores, *_with_neighbour(candidates, texts, scores, i, scoring))
         quote = _quote(candidates[first], scores[i], document_text(candidates[i].hit.source), candidates[last],
                        scoring.short_sentence_words)
         if not any(q.source == quote.source and q.start < quote.end and quote.start < q.end for q in quotes):
@@ -220,6 +225,21 @@ def _with_neighbour(candidates: Sequence[Candidate], texts: Sequence[str], score
     return min(i, j), max(i, j)
 
 
+def _with_fact(candidates: Sequence[Candidate], tells: Sequence[bool], scores: Sequence[float], first: int,
+               last: int) -> tuple[int, int]:
+    """The range ``first..last``, with the sentence just before or after it when the range does not
+    tell the kind of fact the question asks for and that sentence does (``tells``): the sentence
+    worded most like the question is often the one beside the answer."""
+    if any(tells[first : last + 1]) or last - first >= 2:
+        return first, last
+    hit = candidates[first].hit
+    telling = [j for j in (first - 1, last + 1) if 0 <= j < len(candidates) and candidates[j].hit is hit and tells[j]]
+    if not telling:
+        return first, last
+    j = max(telling, key=lambda j: scores[j])
+    return min(first, j), max(last, j)
+
+
 def _candidates(ranked: Sequence[tuple[Hit, Sequence[ScoredSentence]]]) -> list[Candidate]:
     seen: set[tuple[str, int]] = set()
     candidates = []
@@ -239,4 +259,5 @@ def _quote(candidate: Candidate, score: float, text: str, last: Candidate, short
     if last.following and (len(sentence.split()) < short_words or sentence.endswith(":")):
         end = last.following.end
     hit = candidate.hit
-    return Quote(text[start:end], hit.source, hit.title, hit.page, start, end, round(score, 4))
+    return Quote(text[start:end], hit.source, hit.title, hit.page, start, end, round(score, 4), date=hit.date,
+                 author=hit.author, url=hit.url, page_label=hit.page_label)

@@ -111,6 +111,8 @@ def sentence_offsets(block: str) -> list[tuple[int, int]]:
     import blingfire
     import numpy as np
 
+    if not block:
+        return []
     data = block.encode("utf-8")
     size = len(data) * 2 + 1
     out = ctypes.create_string_buffer(size)

@@ -97,6 +97,11 @@ def cli(verbose: bool) -> None:
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
 
 
+runtime_option = click.option(
+    "--runtime", type=click.Choice(["auto", "torch", "onnx", "onnx-int8"]), default=None,
+    help="What runs the model: PyTorch (torch), ONNX Runtime in fp32 (onnx) or with int8 weights (onnx-int8).  "
+    "[default: the index's own, else $QA_RUNTIME or auto: torch on a GPU, else onnx-int8]",
+)
 index_dir_option = click.option(
     "--index-dir", type=click.Path(file_okay=False), default=None,
     help="Index folder.  [default: $QA_INDEX_DIR or index/]",
@@ -113,9 +118,11 @@ index_dir_option = click.option(
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @click.option("--index-type", type=click.Choice(["auto", "flat", "ivf"]), default=None, cls=LibraryDefault,
               help_from=_index_type_help)
+@click.option("--follow-links", is_flag=True, help="Follow links that lead out of the folders given (not followed by default).")
+@runtime_option
 @user_errors
 def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebuild: bool, as_json: bool,
-          no_progress: bool, index_type: str | None) -> None:
+          no_progress: bool, index_type: str | None, follow_links: bool, runtime: str | None) -> None:
     """Index documents (.txt, .md, .html, .pdf) from folders and files.
 
     Re-running it updates the index: only new and changed files are embedded, and files
@@ -134,7 +141,7 @@ def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebu
 
     index_dir = index_dir or default_index_dir()
     report = build_index(list(paths) or [DEFAULT_DOCS_DIR], index_dir, model=model, rebuild=rebuild,
-                         progress=not no_progress, index_type=index_type)
+                         progress=not no_progress, index_type=index_type, follow_links=follow_links, runtime=runtime)
     if as_json:
         click.echo(json.dumps(asdict(report), indent=2))
         return
@@ -162,9 +169,10 @@ def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebu
               help="Only documents whose id matches PATTERN, a glob such as 'reuters/*' (repeat for several).")
 @click.option("--sources", "per_source", type=click.IntRange(min=1), metavar="N",
               help="Quote the best sentence of each of up to N documents, instead of one answer.")
+@runtime_option
 @user_errors
 def ask(question: str, index_dir: str | None, k: int, as_json: bool, full: bool, since: str | None,
-        until: str | None, sources: tuple[str, ...], per_source: int | None) -> None:
+        until: str | None, sources: tuple[str, ...], per_source: int | None, runtime: str | None) -> None:
     """Answer QUESTION with quotes from the indexed documents.
 
     Prints each quote verbatim with its citation (file, title, date, page, character span) and
@@ -180,8 +188,8 @@ def ask(question: str, index_dir: str | None, k: int, as_json: bool, full: bool,
     """
     from qa import Retriever
 
-    answer = Retriever.load(index_dir).ask(question, k=k, since=since, until=until, source=sources or None,
-                                           per_source=per_source)
+    answer = Retriever.load(index_dir, runtime=runtime).ask(question, k=k, since=since, until=until,
+                                                            source=sources or None, per_source=per_source)
     if as_json:
         click.echo(printable_json(json.dumps(answer.to_json(), indent=2, ensure_ascii=False)))
         return
@@ -248,9 +256,10 @@ def chat(index_dir: str | None, docs_dir: str | None, host: str, port: int | Non
 @click.option("--model", default=None, help="Embedding model for a new index.  [default: $QA_MODEL or the bundled one]")
 @click.option("--json", "as_json", is_flag=True, help="Print the measures as JSON.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
+@runtime_option
 @user_errors
 def eval_(dataset: str, index_dir: str | None, holdout: int, model: str | None, as_json: bool,
-          no_progress: bool) -> None:
+          no_progress: bool, runtime: str | None) -> None:
     """Measure retrieval and answer quality on DATASET (a BEIR folder or a SQuAD .json file).
 
     BEIR: nDCG@10, Recall@100, MRR@10 (pytrec_eval). SQuAD: passage hit@1/@5, quote hit@1,
@@ -264,7 +273,8 @@ def eval_(dataset: str, index_dir: str | None, holdout: int, model: str | None, 
     """
     from qa.evaluate import evaluate
 
-    report = evaluate(dataset, index_dir=index_dir, holdout=holdout, model=model, progress=not no_progress)
+    report = evaluate(dataset, index_dir=index_dir, holdout=holdout, model=model, progress=not no_progress,
+                      runtime=runtime)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
         return

@@ -50,6 +50,20 @@ def default_index_type() -> str:
     return os.environ.get("QA_INDEX_TYPE") or DEFAULT_INDEX_TYPE
 
 
+def default_runtime() -> str:
+    """What runs the embedding model when an index does not say: ``$QA_RUNTIME`` or ``auto``
+    (``qa.embed.Embedder``)."""
+    return os.environ.get("QA_RUNTIME") or "auto"
+
+
+def cache_dir() -> str:
+    """Where qa keeps files it derives from models (ONNX exports): ``$QA_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/qa``, else ``~/.cache/qa``."""
+    if os.environ.get("QA_CACHE_DIR"):
+        return os.environ["QA_CACHE_DIR"]
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "qa")
+
+
 def max_text_bytes() -> int:
     """``$QA_MAX_TEXT_MB`` MiB, or :data:`MAX_TEXT_BYTES`."""
     megabytes = _positive_number("QA_MAX_TEXT_MB", _MAX_TEXT_MB_LIMIT, "a size in MiB")

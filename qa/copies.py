@@ -2,7 +2,7 @@
 
 The same wire story saved from three sites, or one article saved as HTML and as PDF, should be
 quoted once, with the other copies named ("also in"). At index time each document's distinct
-sentences of some length are hashed (as their words alone, case folded) into
+sentences of some length are hashed (as their letters and digits alone, case folded) into
 the store's ``copy_keys`` table. Two documents are copies when they share at least
 :data:`MIN_SHARED` such sentences and those make up :data:`MIN_CONTAINMENT` of the shorter
 one's; copies of copies form one group, recorded in each document's manifest record
@@ -35,7 +35,7 @@ MIN_CONTAINMENT = 0.8
 MAX_HOLDERS = 100
 """A sentence found in more documents than this is boilerplate (a footer), not a story."""
 
-_WORD = re.compile(r"\w+")
+_LETTERS_AND_DIGITS = re.compile(r"[^\W_]+")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS copy_keys (key INTEGER NOT NULL, source TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS copy_keys_key ON copy_keys(key);
@@ -44,12 +44,12 @@ CREATE INDEX IF NOT EXISTS copy_keys_source ON copy_keys(source);
 
 
 def normalised(text: str) -> str:
-    """``text`` as copies are compared: its words, case folded, one space before and after each.
+    """``text`` as copies are compared: its letters and digits, case folded, nothing between them.
 
-    Punctuation, quote marks and markup ("# " before a Markdown heading) differ between copies
-    of one text; its words don't. The spaces around them make ``in`` match whole words only.
+    Spacing, punctuation, quote marks and markup differ between copies of one text ("# " before
+    a Markdown heading; "*2*2" in Markdown is "22" once read); its letters and digits don't.
     """
-    return " " + " ".join(_WORD.findall(text.casefold())) + " "
+    return "".join(_LETTERS_AND_DIGITS.findall(text.casefold()))
 
 
 def sentence_keys(text: str, sentences: Iterable[Span]) -> set[int]:
@@ -116,14 +116,13 @@ class CopyFinder:
     def has_copies(self, source: str) -> bool:
         return source in self._others
 
-    def holders(self, source: str, text: str, allowed: frozenset[str] | None = None) -> tuple[str, ...]:
+    def holders(self, source: str, text: str, allowed: frozenset[str] | None = None) -> list[str]:
         """The other documents of ``source``'s group (among ``allowed``, if given) whose text holds ``text``."""
         others = self._others.get(source, ())
         if not others:
-            return ()
+            return []
         wanted = normalised(text)
-        return tuple(other for other in others
-                     if (allowed is None or other in allowed) and wanted in self._text(other))
+        return [other for other in others if (allowed is None or other in allowed) and wanted in self._text(other)]
 
     def same_text(self, source: str, text: str, other_source: str, other_text: str) -> bool:
         """Whether two texts from copies of one story say the same (one holds the other)."""

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import os
+import sys
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from qa.config import DEFAULT_MODEL, default_model
+from qa.config import DEFAULT_MODEL, default_model, default_runtime
 from qa.errors import InvalidInput, ModelUnavailable
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from qa.question_encoder import QuestionEncoder
+    from qa.onnx_encoder import OnnxEncoder
 
 logger = logging.getLogger(__name__)
 
 _BUNDLED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
-_NOT_LOADED = object()
 
 
 def canonical_model_name(name: str) -> str:
@@ -38,23 +40,55 @@ def _model_location(name: str) -> str:
 
 
 class Embedder:
-    """A sentence-transformers model; loads on first use.
+    """A sentence-transformers model run by one of :data:`RUNTIMES`; loads on first use.
 
-    Runs on CUDA in fp16 when a GPU is present, else on the CPU in bf16 where the CPU supports
-    it (2.6-2.9x faster than fp32 at cosine 0.9999), else fp32. Single questions go through
-    :meth:`encode_question`, which for most models needs no torch at all.
+    ``torch``: sentence-transformers on PyTorch, on CUDA in fp16 when a GPU is present, else on
+    the CPU in bf16 where the CPU supports it (2.6-2.9x faster than fp32 at cosine 0.9999), else
+    fp32. ``onnx`` and ``onnx-int8``: ONNX Runtime on the CPU, fp32 or with int8 weights, for
+    BERT-type model folders (:mod:`qa.onnx_encoder`). The default (``$QA_RUNTIME`` or ``auto``)
+    is ``torch`` on a GPU or for models ONNX Runtime can't run here, else :data:`CPU_RUNTIME`.
+    Single questions go through :meth:`encode_question`, which needs no torch for such folders.
     """
 
-    def __init__(self, model: str | None = None, *, device: str | None = None, precision: str | None = None) -> None:
+    def __init__(self, model: str | None = None, *, device: str | None = None, precision: str | None = None,
+                 runtime: str | None = None) -> None:
         if precision not in (None, *PRECISIONS):
             raise InvalidInput(f"Unknown precision '{precision}': use one of {', '.join(PRECISIONS)}.")
         self.name = canonical_model_name(model or default_model())
         self._device = device
         self._precision = precision
+        self._asked_runtime = check_runtime(runtime or default_runtime())
+        self._runtime: str | None = None
         self._model = None
         self._loading = threading.Lock()
-        self._light: QuestionEncoder | None | object = _NOT_LOADED
-        self._loading_light = threading.Lock()
+
+    @property
+    def runtime(self) -> str:
+        """The runtime that embeds documents (one of :data:`RUNTIMES`; ``auto`` resolved here, once)."""
+        if self._runtime is None:
+            self._runtime = self._resolve_runtime()
+        return self._runtime
+
+    def _resolve_runtime(self) -> str:
+        forced = self._device not in (None, "cpu") or self._precision is not None
+        runnable = self._onnx_folder is not None
+        if self._asked_runtime == "auto":
+            return "torch" if forced or not runnable or _cuda_available() else CPU_RUNTIME
+        if self._asked_runtime != "torch" and forced:
+            raise InvalidInput(f"The {self._asked_runtime} runtime runs on the CPU in its own precision: "
+                               "give no device or precision with it, or use the torch runtime.")
+        if self._asked_runtime != "torch" and not runnable:
+            raise InvalidInput(f"The {self._asked_runtime} runtime needs a local folder of a BERT-type "
+                               f"sentence-transformers model; '{self.name}' is not one. Use the torch runtime.")
+        return self._asked_runtime
+
+    @functools.cached_property
+    def _onnx_folder(self) -> str | None:
+        """The model folder if ONNX Runtime can run it (checked once: it parses tokenizer.json)."""
+        from qa import onnx_encoder
+
+        location = _model_location(self.name)
+        return location if os.path.isdir(location) and onnx_encoder.supports(location) else None
 
     @property
     def model(self):
@@ -68,6 +102,8 @@ class Embedder:
     @property
     def dimension(self) -> int:
         """Length of the vectors this model produces."""
+        if self.runtime != "torch":
+            return self._encoder(self.runtime, None).dimension
         model = self.model
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(getter())
@@ -79,9 +115,10 @@ class Embedder:
         device = self._device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = getattr(torch, self._precision) if self._precision else _fast_dtype(device)
         try:
-            model = SentenceTransformer(
-                _model_location(self.name), device=device, model_kwargs={"dtype": dtype} if dtype else None
-            )
+            with quiet_model_loading():
+                model = SentenceTransformer(
+                    _model_location(self.name), device=device, model_kwargs={"dtype": dtype} if dtype else None
+                )
         except Exception as err:  # sentence-transformers raises many kinds for a bad name or path
             reason = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise ModelUnavailable(
@@ -91,49 +128,47 @@ class Embedder:
         logger.info("loaded %s on %s (%s)", self.name, device, dtype or "float32")
         return model
 
+    def _encoder(self, runtime: str, threads: int | None) -> OnnxEncoder:
+        """The ONNX Runtime encoder of ``runtime`` with ``threads``: made once per process (exported
+        first if needed) and shared by every Embedder of this model, as a loaded model is read-only."""
+        key = (self.name, runtime, threads)
+        if key not in _ENCODERS:
+            with _ENCODERS_LOADING:
+                if key not in _ENCODERS:
+                    from qa.onnx_encoder import OnnxEncoder
+
+                    _ENCODERS[key] = OnnxEncoder(_model_location(self.name), runtime, threads=threads)
+                    logger.info("%s runs %s with %s thread(s)", self.name, runtime, threads or "all")
+        return _ENCODERS[key]
+
     def encode_question(self, text: str) -> np.ndarray:
         """The unit-length float32 vector of one text, for searching with a question.
 
-        When the model is a local BERT-type folder that :mod:`qa.question_encoder` runs, and no
-        device or precision other than the CPU in float32 was asked for, it runs in numpy: no
-        torch import (a cold `qa ask` starts ~10 s sooner) and fp32 vectors. Otherwise
-        ``encode([text])[0]``.
+        On one thread: a single short text gains nothing from more, and waits for busy cores.
+        An index of the ``torch`` runtime gets its questions from ONNX Runtime in fp32 (cosine
+        0.99999 to PyTorch's fp32, and no torch import: a cold `qa ask` starts ~10 s sooner),
+        unless a device or precision was forced or the model is not a folder ONNX Runtime runs.
         """
-        encoder = self._light_encoder()
-        if encoder is None:
-            return self.encode([text])[0]
-        return encoder.encode([text])[0]
-
-    def _light_encoder(self) -> QuestionEncoder | None:
-        """The numpy encoder, or None where the model needs sentence-transformers (decided once)."""
-        if self._light is _NOT_LOADED:
-            with self._loading_light:
-                if self._light is _NOT_LOADED:
-                    self._light = self._load_light_encoder()
-        return self._light
-
-    def _load_light_encoder(self) -> QuestionEncoder | None:
-        from qa import question_encoder
-
-        # A forced device or precision is honoured: the light encoder is only ever fp32 on the CPU.
-        if self._device not in (None, "cpu") or self._precision not in (None, "float32"):
-            return None
-        location = _model_location(self.name)
-        if not (os.path.isdir(location) and question_encoder.supports(location)):
-            return None
-        encoder = question_encoder.QuestionEncoder(location)
-        logger.info("questions for %s are embedded in numpy (fp32)", self.name)
-        return encoder
+        runtime = self.runtime
+        if runtime == "torch":
+            forced = self._device not in (None, "cpu") or self._precision not in (None, "float32")
+            if forced or self._onnx_folder is None:
+                return self.encode([text])[0]
+            runtime = "onnx"
+        return self._encoder(runtime, QUESTION_THREADS).encode([text])[0]
 
     def encode(self, texts: Sequence[str], *, batch_size: int | None = None, progress: bool = False) -> np.ndarray:
         """Unit-length float32 vectors, one row per text.
 
-        On a GPU, texts go through :func:`encode_pipelined` (length-sorted batches, tokenised
-        ahead in a thread) in batches of :data:`GPU_BATCH_SIZE`; elsewhere through
-        sentence-transformers' ``encode`` in batches of :data:`CPU_BATCH_SIZE`.
+        ONNX runtimes: length-sorted batches of :data:`CPU_BATCH_SIZE` on every core. Torch on a
+        GPU: :func:`encode_pipelined` (length-sorted batches, tokenised ahead in a thread) in
+        batches of :data:`GPU_BATCH_SIZE`; on a CPU: sentence-transformers' ``encode``.
         """
         import numpy as np
 
+        if self.runtime != "torch":
+            return self._encoder(self.runtime, None).encode(texts, batch_size=batch_size or CPU_BATCH_SIZE,
+                                                            progress=progress)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         model = self.model
@@ -147,6 +182,37 @@ class Embedder:
         # Normalise after the cast: half-precision output is only approximately unit length.
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
+
+
+_ENCODERS: dict[tuple[str, str, int | None], OnnxEncoder] = {}
+_ENCODERS_LOADING = threading.Lock()
+
+RUNTIMES = ("torch", "onnx", "onnx-int8")
+"""What ``Embedder(runtime=...)`` and ``--runtime`` accept, besides ``auto``."""
+CPU_RUNTIME = "onnx-int8"
+"""What ``auto`` picks on a machine without a GPU, for a model ONNX Runtime runs."""
+QUESTION_THREADS = 1
+
+
+def check_runtime(runtime: str) -> str:
+    """``runtime`` if it is ``auto`` or one of :data:`RUNTIMES`; else InvalidInput."""
+    if runtime not in ("auto", *RUNTIMES):
+        raise InvalidInput(f"Unknown runtime '{runtime}': use auto or one of {', '.join(RUNTIMES)}.")
+    return runtime
+
+
+@contextlib.contextmanager
+def quiet_model_loading() -> Iterator[None]:
+    """Hide transformers' "Loading weights" bar while a model loads: the library prints nothing unasked."""
+    from transformers.utils import logging as transformers_logging
+
+    was_shown = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_shown:
+            transformers_logging.enable_progress_bar()
 
 
 PRECISIONS = ("float32", "float16", "bfloat16")
@@ -200,6 +266,30 @@ def _fast_dtype(device: str):
 
     if device.startswith("cuda"):
         return torch.float16
-    if device == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+    if device == "cpu" and cpu_has_bf16():
         return torch.bfloat16
     return None
+
+
+def cpu_has_bf16() -> bool:
+    """Whether PyTorch runs bf16 fast on this CPU.
+
+    torch has no public call for this; its private oneDNN check is the one place qa touches torch
+    internals (tests/test_runtimes.py fails if it goes). Without it, qa assumes no bf16.
+    """
+    import torch
+
+    check = getattr(getattr(torch.ops, "mkldnn", None), "_is_mkldnn_bf16_supported", None)
+    if check is None:
+        logger.warning("torch %s has no bf16 check; embedding in fp32", torch.__version__)
+        return False
+    return bool(check())
+
+
+def _cuda_available() -> bool:
+    # Importing torch takes seconds; on Linux, no NVIDIA driver means no CUDA without asking it.
+    if "torch" not in sys.modules and sys.platform == "linux" and not os.path.exists("/proc/driver/nvidia"):
+        return False
+    import torch
+
+    return torch.cuda.is_available()

@@ -26,7 +26,6 @@ import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from qa.config import default_model
 from qa.embed import Embedder, canonical_model_name
 from qa.errors import InvalidInput
 from qa.indexer import build_index
@@ -150,8 +149,8 @@ def dataset_format(path: str | os.PathLike) -> str:
 
 def evaluate(dataset: str | os.PathLike, *, index_dir: str | os.PathLike | None = None, holdout: int = 0,
              model: str | None = None, progress: bool = True, embedder: Embedder | None = None,
-             work_dir: str | os.PathLike = DEFAULT_WORK_DIR, scoring: Scoring = DEFAULT_SCORING
-             ) -> BeirReport | SquadReport:
+             work_dir: str | os.PathLike = DEFAULT_WORK_DIR, scoring: Scoring = DEFAULT_SCORING,
+             runtime: str | None = None) -> BeirReport | SquadReport:
     """Measure the current configuration on ``dataset`` (BEIR folder or SQuAD file).
 
     Example:
@@ -163,17 +162,19 @@ def evaluate(dataset: str | os.PathLike, *, index_dir: str | os.PathLike | None 
         if holdout:
             raise InvalidInput("A holdout applies to SQuAD-format datasets only.")
         return evaluate_beir(dataset, index_dir=index_dir, model=model, progress=progress, embedder=embedder,
-                             work_dir=work_dir, scoring=scoring)
+                             work_dir=work_dir, scoring=scoring, runtime=runtime)
     return evaluate_squad(dataset, index_dir=index_dir, holdout=holdout, model=model, progress=progress,
-                          embedder=embedder, work_dir=work_dir, scoring=scoring)
+                          embedder=embedder, work_dir=work_dir, scoring=scoring, runtime=runtime)
 
 
-def _cache_dir(work_dir: str | os.PathLike, dataset: Path, files: list[Path], model: str | None,
+def _cache_dir(work_dir: str | os.PathLike, dataset: Path, files: list[Path], embedder: Embedder,
                suffix: str = "") -> Path:
     digest = hashlib.sha256()
     for file in files:
         digest.update(file.read_bytes())
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", canonical_model_name(model or default_model()))
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", embedder.name)
+    if embedder.runtime != "torch":  # torch indexes keep the names they had before runtimes
+        name += f"-{embedder.runtime}"
     return Path(work_dir).resolve() / f"{dataset.stem}-{digest.hexdigest()[:12]}-{name}{suffix}"
 
 
@@ -233,7 +234,8 @@ def prepare_beir_index(folder: str | os.PathLike, index_dir: str | os.PathLike |
     """Write each corpus entry as a text file and index them (cached); returns (index, source -> id, seconds)."""
     folder = Path(folder)
     corpus, _, _ = load_beir(folder)
-    base = _cache_dir(work_dir, folder, [folder / "corpus.jsonl"], embedder.name if embedder else model)
+    embedder = embedder or Embedder(model)
+    base = _cache_dir(work_dir, folder, [folder / "corpus.jsonl"], embedder)
     docs = base / "docs"
     index_dir = Path(index_dir) if index_dir else base / "index"
     docs.mkdir(parents=True, exist_ok=True)
@@ -244,16 +246,18 @@ def prepare_beir_index(folder: str | os.PathLike, index_dir: str | os.PathLike |
         target = docs / name
         if not target.exists():
             target.write_text(f"{title}\n\n{text}" if title else text, encoding="utf-8")
-    report = build_index([docs], index_dir, model=None if embedder else model, progress=progress, embedder=embedder)
+    report = build_index([docs], index_dir, progress=progress, embedder=embedder)
     return index_dir, ids, report.seconds if report.added or report.updated or report.removed else 0.0
 
 
 def evaluate_beir(folder: str | os.PathLike, *, index_dir: str | os.PathLike | None = None, model: str | None = None,
                   depth: int = BEIR_DEPTH, progress: bool = True, embedder: Embedder | None = None,
-                  work_dir: str | os.PathLike = DEFAULT_WORK_DIR, scoring: Scoring = DEFAULT_SCORING) -> BeirReport:
+                  work_dir: str | os.PathLike = DEFAULT_WORK_DIR, scoring: Scoring = DEFAULT_SCORING,
+                  runtime: str | None = None) -> BeirReport:
     """Rank the corpus for every judged query; documents rank by their best passage."""
     from qa.progress import progress_bar
 
+    embedder = embedder or Embedder(model, runtime=runtime)
     _, queries, qrels = load_beir(folder)
     index_dir, ids, seconds = prepare_beir_index(folder, index_dir, model, progress, embedder, work_dir)
     retriever = Retriever.load(index_dir, embedder=embedder, scoring=scoring)
@@ -317,7 +321,8 @@ def prepare_squad_index(path: str | os.PathLike, index_dir: str | os.PathLike | 
     if holdout >= len(articles):
         raise InvalidInput(f"Holding out {holdout} articles would leave none of the {len(articles)} in the index.")
     indexed = list(articles)[: len(articles) - holdout]
-    base = _cache_dir(work_dir, Path(path), [Path(path)], embedder.name if embedder else model, f"-holdout{holdout}")
+    embedder = embedder or Embedder(model)
+    base = _cache_dir(work_dir, Path(path), [Path(path)], embedder, f"-holdout{holdout}")
     docs = base / "docs"
     index_dir = Path(index_dir) if index_dir else base / "index"
     docs.mkdir(parents=True, exist_ok=True)
@@ -325,15 +330,16 @@ def prepare_squad_index(path: str | os.PathLike, index_dir: str | os.PathLike | 
         target = docs / f"{_slug(title)}.txt"
         if not target.exists():
             target.write_text(articles[title][0], encoding="utf-8")
-    report = build_index([docs], index_dir, model=None if embedder else model, progress=progress, embedder=embedder)
+    report = build_index([docs], index_dir, progress=progress, embedder=embedder)
     return index_dir, articles, report.seconds if report.added or report.updated or report.removed else 0.0
 
 
 def evaluate_squad(path: str | os.PathLike, *, index_dir: str | os.PathLike | None = None, holdout: int = 0,
                    model: str | None = None, k: int = 5, progress: bool = True,
                    embedder: Embedder | None = None, work_dir: str | os.PathLike = DEFAULT_WORK_DIR,
-                   scoring: Scoring = DEFAULT_SCORING) -> SquadReport:
+                   scoring: Scoring = DEFAULT_SCORING, runtime: str | None = None) -> SquadReport:
     """Ask every question of the dataset and measure passages, quotes and the not-found decision."""
+    embedder = embedder or Embedder(model, runtime=runtime)
     index_dir, articles, seconds = prepare_squad_index(path, index_dir, holdout, model, progress, embedder, work_dir)
     retriever = Retriever.load(index_dir, embedder=embedder, scoring=scoring)
     covered_titles = set(list(articles)[: len(articles) - holdout])

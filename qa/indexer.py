@@ -30,11 +30,18 @@ from qa.config import (
     read_timeout,
 )
 from qa.dates import iso_date
-from qa.embed import Embedder, canonical_model_name
+from qa.embed import Embedder, canonical_model_name, check_runtime
 from qa.errors import EmptyCorpus, PathNotFound, UnsupportedDocument
+from qa.formats import READING_RULES
 from qa.index_folder import check_folder, remove_leftovers, write_lock
 from qa.ingest import SourceFile, file_hash, find_files, shown_path
-from qa.manifest import DocumentRecord, Manifest, SkippedFile, model_mismatch
+from qa.manifest import (
+    DocumentRecord,
+    Manifest,
+    SkippedFile,
+    model_mismatch,
+    runtime_mismatch,
+)
 from qa.progress import progress_bar
 from qa.reader import load_document
 from qa.results import Document, IndexReport, Passage, Skipped, Span
@@ -66,13 +73,15 @@ def build_index(
     index_type: str | None = None,
     follow_links: bool = False,
     checkpoint: Checkpoint | None = None,
+    runtime: str | None = None,
 ) -> IndexReport:
     """Index the documents under ``paths`` into ``index_dir`` and report what was done.
 
     ``index_type`` is ``auto`` (exact search below 20k vectors, IVF above), ``flat`` or ``ivf``;
     an index keeps its setting until another is given. Links that lead out of a folder given are
     skipped unless ``follow_links``. ``checkpoint`` is called with each of :data:`CHECKPOINTS` as
-    the build passes it.
+    the build passes it. ``runtime`` (``qa.embed.RUNTIMES``) is recorded in a new index; an existing
+    one keeps its own.
 
     Example:
         >>> report = build_index(["docs/"], "index/")
@@ -92,13 +101,15 @@ def build_index(
         remove_leftovers(index_dir)  # of a build that was killed
         base = None if rebuild else _current(index_dir)
         model_name = _choose_model(index_dir, base, model, embedder)
+        runtime = _choose_runtime(index_dir, base, runtime, embedder)
         files, skipped = find_files(paths, follow_links=follow_links)
         roots = {str(Path(p).resolve()) for p in paths}
         plan = _Plan(base, files, roots, skipped, limits)
         report = IndexReport(skipped=skipped, unchanged=len(plan.unchanged), removed=len(plan.removed))
         index_type = _choose_index_type(base, index_type)
         retype = base is not None and base.manifest.index_type != index_type
-        build = _Build(index_dir, base, model_name, embedder, index_type, checkpoint)
+        build = _Build(index_dir, base, model_name, embedder or Embedder(model_name, runtime=runtime), index_type,
+                       checkpoint)
         try:
             # An index from before copy groups and dates were kept is brought up to date too.
             if plan.removed or plan.reloaded or retype or (base and base.manifest.copy_rules != COPY_RULES):
@@ -114,6 +125,7 @@ def build_index(
             raise EmptyCorpus(_nothing_indexed(paths, report.skipped), skipped=report.skipped)
         report.documents, report.passages = len(manifest.documents), manifest.passages
     report.seconds = time.perf_counter() - started
+    report.passages_per_second = build.passages_added / report.seconds
     return report
 
 
@@ -135,6 +147,16 @@ def _choose_model(index_dir: Path, base: Store | None, model: str | None, embedd
     if asked and asked != existing:
         raise model_mismatch(index_dir, existing, asked)
     return existing
+
+
+def _choose_runtime(index_dir: Path, base: Store | None, asked: str | None, embedder: Embedder | None) -> str | None:
+    """The asked runtime, else the index's own (None for a new index: the default, ``auto``)."""
+    asked = embedder.runtime if embedder else None if asked in (None, "auto") else check_runtime(asked)
+    if base is None:
+        return asked
+    if asked and asked != base.manifest.runtime:
+        raise runtime_mismatch(index_dir, base.manifest.runtime, asked)
+    return base.manifest.runtime
 
 
 def _choose_index_type(base: Store | None, asked: str | None) -> str:
@@ -193,8 +215,9 @@ class _Plan:
             if before and before.hash == digest and before.limits == limits:
                 skipped.append(Skipped(shown_path(file.path), before.reason))
                 self.skip_records[file.source] = before
-            # A document split under older passage rules is read again, even when unchanged.
-            elif record and record.hash == digest and record.passage_rules == PASSAGE_RULES:
+            # A document read or split under older rules is read again, even when unchanged.
+            elif (record and record.hash == digest and record.passage_rules == PASSAGE_RULES
+                  and record.reading_rules == READING_RULES):
                 self.unchanged.append(file.source)
             else:
                 self.to_load.append((file, digest))
@@ -208,18 +231,13 @@ class _Build:
     """The next build, started only once there is something to write: until a document is added or
     removed, no model is loaded and no copy of the store is made."""
 
-    def __init__(self, index_dir: Path, base: Store | None, model: str, embedder: Embedder | None, index_type: str,
+    def __init__(self, index_dir: Path, base: Store | None, model: str, embedder: Embedder, index_type: str,
                  checkpoint: Checkpoint) -> None:
         self.index_dir, self.base, self.model, self.index_type = index_dir, base, model, index_type
         self.checkpoint = checkpoint
-        self._embedder = embedder
+        self.embedder = embedder  # loads its model only when first used
+        self.passages_added = 0
         self._writer: StoreWriter | None = None
-
-    @property
-    def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = Embedder(self.model)
-        return self._embedder
 
     @property
     def writer(self) -> StoreWriter:
@@ -227,7 +245,8 @@ class _Build:
             # The base's dimension, when there is one: removing or updating loads no model.
             dimension = self.base.manifest.dimension if self.base else self.embedder.dimension
             self._writer = StoreWriter(self.index_dir, model=self.model, dimension=dimension,
-                                       base=self.base, index_type=self.index_type, checkpoint=self.checkpoint)
+                                       base=self.base, index_type=self.index_type, checkpoint=self.checkpoint,
+                                       runtime=self.embedder.runtime)
         return self._writer
 
     def finish(self, skipped: dict[str, SkippedFile]) -> Manifest | None:
@@ -274,9 +293,14 @@ def _add_files(build: _Build, plan: _Plan, report: IndexReport, progress: bool) 
         pending.clear()
         pending_sentences = 0
 
+    begun = time.perf_counter()
+
+    def rate() -> str:
+        return f"{build.passages_added / max(time.perf_counter() - begun, 1e-9):.0f} passages/s"
+
     loaded = _read_ahead(plan.to_load)
     for file, digest, document, passages, sentences in progress_bar(loaded, progress, desc="Indexing", unit="file",
-                                                                     total=len(plan.to_load)):
+                                                                     total=len(plan.to_load), status=rate):
         if isinstance(document, UnsupportedDocument):
             report.skipped.append(Skipped(shown_path(file.path), str(document)))
             if not document.transient:
@@ -285,6 +309,7 @@ def _add_files(build: _Build, plan: _Plan, report: IndexReport, progress: bool) 
             continue
         pending.append((document, _record(plan, file, digest, document), passages, sentences))
         pending_sentences += len(sentences)
+        build.passages_added += len(passages)
         if file.source in plan.known:
             report.updated += 1
         else:
@@ -301,7 +326,7 @@ def _record(plan: _Plan, file: SourceFile, digest: str, document: Document) -> D
     root = (known.root if known else None) or file.root
     return DocumentRecord(hash=digest, path=document.path, title=document.title, root=root,
                           passage_rules=PASSAGE_RULES, size=info.st_size, mtime_ns=info.st_mtime_ns,
-                          date=iso_date(document.metadata.get("date")))
+                          reading_rules=READING_RULES, date=iso_date(document.metadata.get("date")))
 
 
 READ_AHEAD_FILES = 64

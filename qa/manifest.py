@@ -54,6 +54,9 @@ class DocumentRecord:
     mtime_ns: int | None = None
     """The file's size and modification time when it was indexed: the page serves the original
     file only while both still match."""
+    reading_rules: int = 1
+    """Version of the rules it was read under (qa.formats.READING_RULES), as passage_rules is of
+    the rules it was split under (qa.chunk.PASSAGE_RULES)."""
     date: str | None = None
     """Its publication date (ISO 8601) from its own metadata, where it gives one (``qa.dates``)."""
     copy_group: str | None = None
@@ -80,6 +83,8 @@ class Calibration:
     threshold: float
     scale: int = 1
     calibration: str = ""
+    runtime: str = "torch"
+    """The runtime whose vectors it was set on (thresholds set before runtimes: torch's)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,9 @@ class Manifest:
     vector_indexes: dict[str, dict] = field(default_factory=dict)
     skipped: dict[str, SkippedFile] = field(default_factory=dict)
     not_found: Calibration | None = None
+    runtime: str = "torch"
+    """What made the vectors (``qa.embed.RUNTIMES``); indexes from before runtimes: torch. An index
+    holds one runtime's vectors: int8 and fp32 vectors of a sentence differ (cosine 0.99)."""
     copy_rules: int = 0
     """The version of the copy rules (``qa.copies.COPY_RULES``) that the records' dates and copy
     groups were made under; 0 in indexes from before they were kept."""
@@ -150,11 +158,22 @@ class Manifest:
         return data
 
     def threshold_for(self, scale: int) -> float | None:
-        """The calibrated not-found threshold, if one was set for this index's model and formula ``scale``."""
+        """The calibrated not-found threshold, if one was set for this index's model and runtime and
+        for the confidence formula ``scale``."""
         calibration = self.not_found
-        if calibration and calibration.model == self.model and calibration.scale == scale:
+        if (calibration and (calibration.model, calibration.runtime, calibration.scale)
+                == (self.model, self.runtime, scale)):
             return calibration.threshold
         return None
+
+
+def runtime_mismatch(index_dir: str | os.PathLike, built_with: str, asked: str) -> IndexMismatch:
+    """The error for adding another runtime's vectors to an index."""
+    return IndexMismatch(
+        f"The index at {shown(index_dir)} was built with the {built_with} runtime, not {asked}: its vectors would "
+        f"not mix. Leave the runtime out to use {built_with}, or rebuild the index with "
+        f"`qa index --rebuild --runtime {asked}`."
+    )
 
 
 def model_mismatch(index_dir: str | os.PathLike, built_with: str, asked: str) -> IndexMismatch:
@@ -179,7 +198,8 @@ def save_calibration(index_dir: str | os.PathLike, threshold: float, *, model: s
         raise InvalidInput(f"A not-found threshold is between 0 and 1, not {threshold}.")
     with write_lock(index_dir):
         manifest = Manifest.load(index_dir)
-        replace(manifest, not_found=Calibration(model, threshold, scale, note)).save(index_dir)
+        calibration = Calibration(model, threshold, scale, note, manifest.runtime)
+        replace(manifest, not_found=calibration).save(index_dir)
 
 
 def fsync_path(path: Path) -> None:
@@ -221,6 +241,7 @@ def _parse(data: dict[str, Any]) -> Manifest:
         vector_indexes=data.get("vector_indexes") or {},
         skipped={source: _record(SkippedFile, source, record) for source, record in skipped.items()},
         not_found=_record(Calibration, "not_found", not_found) if isinstance(not_found, dict) else None,
+        runtime=str(data.get("runtime", "torch")),
         copy_rules=_typed(data, "copy_rules", int) if "copy_rules" in data else 0,
     )
 

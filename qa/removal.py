@@ -40,7 +40,7 @@ def remove_documents(sources: Iterable[str], index_dir: str | os.PathLike | None
             raise InvalidInput(f"That would leave the index at {shown(index_dir)} empty; "
                                "index other documents first, or delete the folder.")
         writer = StoreWriter(index_dir, model=manifest.model, dimension=manifest.dimension, base=base,
-                             index_type=manifest.index_type or DEFAULT_INDEX_TYPE)
+                             index_type=manifest.index_type or DEFAULT_INDEX_TYPE, runtime=manifest.runtime)
         try:
             writer.remove_documents(sources)
             new = writer.commit(manifest.skipped)

@@ -7,16 +7,19 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class PageSpan:
-    """Characters ``[start, end)`` of a document's text that come from PDF page ``page`` (1-based)."""
+    """Characters ``[start, end)`` of a document's text that come from PDF page ``page`` (1-based),
+    and the label printed on that page ("iv", "3") when the PDF says."""
 
     page: int
     start: int
     end: int
+    label: str | None = None
 
 
 @dataclass(frozen=True)
 class Document:
-    """One loaded file: its id (path relative to the folder given), title, text and metadata."""
+    """One loaded file: its id (path relative to the folder given), title, text and metadata
+    (``author``, ``date``, ``url``, ``place``, ``sitename``, ``description`` where known)."""
 
     source: str
     title: str
@@ -62,8 +65,10 @@ class Passage:
 
 
 @dataclass(frozen=True)
-class Hit:
-    """A retrieved passage: ``text == document_text(source)[start:end]``."""
+class Cited:
+    """Verbatim text of an indexed document with what a citation needs:
+    ``text == document_text(source)[start:end]``. ``date`` (ISO 8601), ``author`` and ``url``
+    are its document's, and ``page_label`` the label printed on its PDF page, where known."""
 
     text: str
     source: str
@@ -73,8 +78,16 @@ class Hit:
     end: int
     score: float
     date: str | None = None
-    """Its document's publication date (ISO 8601), where the document gives one."""
-    also_in: tuple[str, ...] = ()
+    author: str | None = None
+    url: str | None = None
+    page_label: str | None = None
+
+
+@dataclass(frozen=True)
+class Hit(Cited):
+    """A retrieved passage."""
+
+    also_in: list[str] = field(default_factory=list)
     """The other documents, copies of the same story, whose text holds this passage (``qa.copies``)."""
 
     def holds(self, quote: Quote) -> bool:
@@ -83,19 +96,22 @@ class Hit:
 
 
 @dataclass(frozen=True)
-class Quote:
-    """One to three contiguous sentences quoted verbatim: ``text == document_text(source)[start:end]``."""
+class Context:
+    """Verbatim text before a quote that says whose words or whose list it is (the sentence that
+    names the speaker, or introduces the list): ``text == document_text(source)[start:end]``."""
 
     text: str
-    source: str
-    title: str
-    page: int | None
     start: int
     end: int
-    score: float
-    date: str | None = None
-    """Its document's publication date (ISO 8601), where the document gives one."""
-    also_in: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Quote(Cited):
+    """One to three contiguous sentences quoted verbatim; ``context``, when set, is the
+    attribution that belongs with it (see :class:`Context`)."""
+
+    context: Context | None = None
+    also_in: list[str] = field(default_factory=list)
     """The other documents, copies of the same story, whose text holds this quote: it is quoted once."""
 
 
@@ -183,3 +199,5 @@ class IndexReport:
     removed: int = 0
     unchanged: int = 0
     seconds: float = 0.0
+    passages_per_second: float = 0.0
+    """Passages of the added and updated documents per second of the run (0 when none were)."""

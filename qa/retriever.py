@@ -13,19 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from qa.answer import answer_confidence, choose_quotes, quote_passage
+from qa.attribution import attribution
 from qa.config import default_index_dir
 from qa.embed import Embedder, canonical_model_name
 from qa.errors import InvalidInput
 from qa.filters import DocumentFilter, document_filter
 from qa.manifest import MANIFEST, model_mismatch
-from qa.results import Answer, DocumentInfo, Hit, Quote, ScoredSentence
-from qa.scoring import (
-    CONFIDENCE_SCALE,
-    DEFAULT_SCORING,
-    FALLBACK_THRESHOLD,
-    NOT_FOUND_THRESHOLDS,
-    Scoring,
-)
+from qa.results import Answer, Context, DocumentInfo, Hit, Quote, ScoredSentence
+from qa.scoring import CONFIDENCE_SCALE, DEFAULT_SCORING, Scoring, built_in_threshold
 from qa.store import Scope, Store, StoredPassage
 from qa.timeline import arrange, dates_of, in_date_order
 
@@ -72,18 +67,21 @@ class Retriever:
 
     @classmethod
     def load(cls, index_dir: str | os.PathLike | None = None, *, model: str | None = None,
-             embedder: Embedder | None = None, scoring: Scoring = DEFAULT_SCORING) -> Retriever:
+             embedder: Embedder | None = None, scoring: Scoring = DEFAULT_SCORING,
+             runtime: str | None = None) -> Retriever:
         """Open the index in ``index_dir`` (default ``$QA_INDEX_DIR`` or ``index``).
 
         The model is the one the index was built with; passing another one raises IndexMismatch.
-        ``scoring`` holds every weight and threshold of ranking and quoting (``qa.scoring``).
+        Questions are embedded by the index's runtime, or by ``runtime`` if given (a question's
+        vector is not stored, so any runtime of the same model may embed it). ``scoring`` holds
+        every weight and threshold of ranking and quoting (``qa.scoring``).
         """
         store = Store(index_dir or default_index_dir())
         built_with = store.manifest.model
         asked = embedder.name if embedder else canonical_model_name(model) if model else built_with
         if asked != built_with:
             raise model_mismatch(store.index_dir, built_with, asked)
-        return cls(store, embedder or Embedder(built_with), scoring)
+        return cls(store, embedder or Embedder(built_with, runtime=runtime or store.manifest.runtime), scoring)
 
     @property
     def index_dir(self) -> Path:
@@ -92,6 +90,11 @@ class Retriever:
     @property
     def model(self) -> str:
         return self._store.manifest.model
+
+    @property
+    def runtime(self) -> str:
+        """The runtime the index's vectors were made with."""
+        return self._store.manifest.runtime
 
     def reload(self) -> bool:
         """Switch to the folder's newest build if it changed; True when it did.
@@ -104,8 +107,8 @@ class Retriever:
             if stamp == self._manifest_stamp:
                 return False
             fresh = Store(self._store.index_dir)
-            if fresh.manifest.model != self._store.manifest.model:
-                self._embedder = Embedder(fresh.manifest.model)
+            if (fresh.manifest.model, fresh.manifest.runtime) != (self.model, self.runtime):
+                self._embedder = Embedder(fresh.manifest.model, runtime=fresh.manifest.runtime)
             self._store, self._manifest_stamp = fresh, stamp
             return True
 
@@ -144,7 +147,7 @@ class Retriever:
             return self.scoring.not_found_threshold
         manifest = self._store.manifest
         stored = manifest.threshold_for(CONFIDENCE_SCALE)
-        return stored if stored is not None else NOT_FOUND_THRESHOLDS.get(manifest.model, FALLBACK_THRESHOLD)
+        return stored if stored is not None else built_in_threshold(manifest.model, manifest.runtime)
 
     def ask(self, question: str, k: int = DEFAULT_K, *, since: Dates = None, until: Dates = None,
             source: Sources = None, per_source: int | None = None) -> Answer:
@@ -312,11 +315,16 @@ class Retriever:
         return _Ranking([(_with_copies(hit, store, allowed), sentences) for hit, sentences in ranked], store, scope)
 
 
+def _attributed(quote: Quote, text: str) -> Quote:
+    """``quote`` with the words before it that say whose list or words it is (``qa.attribution``)."""
+    span = attribution(text, quote.start, quote.end)
+    return replace(quote, context=Context(text[span.start : span.end], span.start, span.end)) if span else quote
+
+
 def _hit(store: Store, stored: StoredPassage, score: float) -> Hit:
     p = stored.passage
-    text = store.document_text(p.source)[p.start : p.end]
-    return Hit(text, p.source, stored.title, p.page, p.start, p.end, round(score, 4),
-               date=store.manifest.documents[p.source].date)
+    return Hit(store.passage_text(p), p.source, stored.title, p.page, p.start, p.end, round(score, 4),
+               **store.document_details(p.source).about(p.page))
 
 
 def _with_copies(item: Hit | Quote, store: Store, allowed: frozenset[str] | None):
@@ -326,10 +334,10 @@ def _with_copies(item: Hit | Quote, store: Store, allowed: frozenset[str] | None
 
 
 def _mark(quote: Quote, ranking: _Ranking) -> Quote:
-    """A quote from ``choose_quotes`` with its document's date and the copies that also hold it."""
+    """A quote from ``choose_quotes`` with its attribution and the copies that also hold it."""
     store = ranking.store
-    dated = replace(quote, date=store.manifest.documents[quote.source].date)
-    return _with_copies(dated, store, ranking.scope.sources if ranking.scope else None)
+    attributed = _attributed(quote, store.document_text(quote.source))
+    return _with_copies(attributed, store, ranking.scope.sources if ranking.scope else None)
 
 
 def _repeats(item: Hit | Quote, earlier: Iterable[Hit | Quote], store: Store) -> bool:
@@ -338,8 +346,8 @@ def _repeats(item: Hit | Quote, earlier: Iterable[Hit | Quote], store: Store) ->
 
 
 def _marked(quotes: list[Quote], ranking: _Ranking) -> list[Quote]:
-    """The quotes dated, with the copies that also hold them; a quote that repeats an earlier one
-    from a copy of its document is left out: text is quoted once."""
+    """The quotes with their attributions and the copies that also hold them; a quote that repeats
+    an earlier one from a copy of its document is left out: text is quoted once."""
     marked: list[Quote] = []
     for quote in quotes:
         if not _repeats(quote, marked, ranking.store):

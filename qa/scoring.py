@@ -9,14 +9,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CONFIDENCE_SCALE = 4
+CONFIDENCE_SCALE = 5
 """Version of the confidence formula (``qa.answer.answer_confidence``), stored with a calibrated
 threshold: a threshold set for another formula is ignored."""
-NOT_FOUND_THRESHOLDS = {"sentence-transformers/all-MiniLM-L6-v2": 0.32}
-"""Built-in not-found thresholds per model, for this confidence formula; an index's manifest may
-hold its own (``qa.manifest.save_calibration``)."""
-FALLBACK_THRESHOLD = 0.32
+NOT_FOUND_THRESHOLDS = {
+    ("sentence-transformers/all-MiniLM-L6-v2", "fp32"): 0.33,
+    ("sentence-transformers/all-MiniLM-L6-v2", "onnx-int8"): 0.315,
+}
+"""Built-in not-found thresholds per model and runtime (torch and onnx both make fp32 vectors),
+for this confidence formula, set with benchmarks/calibrate.py; an index's manifest may hold its
+own (``qa.manifest.save_calibration``)."""
+FALLBACK_THRESHOLD = 0.33
 """The not-found threshold for a model without a calibration of its own."""
+
+
+def built_in_threshold(model: str, runtime: str) -> float:
+    """The built-in not-found threshold for vectors of ``model`` made by ``runtime``."""
+    precision = "fp32" if runtime in ("torch", "onnx") else runtime
+    return NOT_FOUND_THRESHOLDS.get((model, precision), FALLBACK_THRESHOLD)
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,9 @@ class Scoring:
     """A quote takes in the sentence before or after it when that one scores within this margin."""
     quote_antecedent: bool = True
     """A quoted sentence that opens with a pronoun takes in the sentence before it."""
+    complete_with_fact: bool = True
+    """A quote that lacks the kind of fact the question asks for takes in the sentence beside it
+    that tells one."""
     short_sentence_words: int = 6
     """A quote ending in a shorter sentence (or a colon) takes in the next one."""
 
@@ -63,6 +76,8 @@ class Scoring:
     """The share of the question's phrases found in the best quote's passage."""
     missing_numbers_weight: float = 0.05
     """Taken off per share of the question's numbers that the best quote's passage lacks."""
+    missing_fact_weight: float = 0.3
+    """Taken off when the question asks for a measurable kind of fact that the best quote lacks."""
     not_found_threshold: float | None = None
     """Below this confidence the answer is "not found"; None = the index's calibrated threshold,
     else the built-in one for its model."""

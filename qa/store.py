@@ -69,6 +69,21 @@ VECTOR_FILES = ("passages", "sentences")
 
 
 @dataclass(frozen=True)
+class DocumentDetails:
+    """What a hit carries about its document: metadata (author, date, url...) and PDF page labels."""
+
+    metadata: dict[str, str]
+    page_labels: dict[int, str]
+
+    def about(self, page: int | None) -> dict[str, str | None]:
+        """The ``date`` (ISO 8601, ``qa.dates``), ``author``, ``url`` and ``page_label`` fields of a
+        Hit on ``page``."""
+        fields = {key: str(self.metadata[key]) if self.metadata.get(key) else None for key in ("author", "url")}
+        return {"date": iso_date(self.metadata.get("date")), **fields,
+                "page_label": self.page_labels.get(page) if page is not None else None}
+
+
+@dataclass(frozen=True)
 class StoredPassage:
     """A passage as stored: its vector id, the passage, its sentences' vector ids, its document's title."""
 
@@ -127,6 +142,7 @@ class Store:
         if counts != found or found != expected:
             raise damaged(index_dir, f"it is inconsistent (vectors {found}, rows {counts}, manifest {expected})")
         self.document_text = lru_cache(maxsize=256)(self._document_text)
+        self.document_details = lru_cache(maxsize=256)(self._document_details)
         self.scope = lru_cache(maxsize=16)(self._scope)
         from qa.lexical import LexicalIndex
 
@@ -231,6 +247,21 @@ class Store:
             raise damaged(self.index_dir, f"the text of {source!r} is not text")
         return row[0]
 
+    def passage_text(self, passage: Passage) -> str:
+        """The text of a stored passage (its span of its document's text)."""
+        text = self.document_text(passage.source)
+        if not 0 <= passage.start <= passage.end <= len(text):
+            raise damaged(self.index_dir, f"a passage lies outside the text of {passage.source!r}")
+        return text[passage.start : passage.end]
+
+    def _document_details(self, source: str) -> DocumentDetails:
+        with self._reading("the documents table"):
+            row = self._db.execute("SELECT pages, metadata FROM documents WHERE source = ?", (source,)).fetchone()
+            if row is None:
+                return DocumentDetails({}, {})
+            labels = {int(span[0]): str(span[3]) for span in _json_list(row[0]) if len(span) > 3 and span[3] is not None}
+            return DocumentDetails(_json_dict(row[1]), labels)
+
     def documents(self) -> list[DocumentInfo]:
         """Every indexed document, by id."""
         with self._reading("the documents table"):
@@ -292,12 +323,13 @@ class StoreWriter:
     """
 
     def __init__(self, index_dir: str | os.PathLike, *, model: str, dimension: int, base: Store | None,
-                 index_type: str = DEFAULT_INDEX_TYPE, checkpoint: Checkpoint | None = None) -> None:
+                 index_type: str = DEFAULT_INDEX_TYPE, checkpoint: Checkpoint | None = None,
+                 runtime: str = "torch") -> None:
         self.index_dir = Path(index_dir)
         self.build = new_build_id()
         self.files = {"store": f"store-{self.build}.sqlite", "lexical": f"lexical-{self.build}.npz"}
         self.files.update({name: f"{name}-{self.build}.faiss" for name in VECTOR_FILES})
-        self.model, self.dimension = model, dimension
+        self.model, self.dimension, self.runtime = model, dimension, runtime
         self.index_type = vector_index.check_index_type(index_type)
         self._checkpoint = checkpoint or (lambda point: None)
         # Recorded before a byte is written: whatever happens next, the next run knows these are qa's.
@@ -360,7 +392,7 @@ class StoreWriter:
 
         Every sentence of every passage must be among ``sentences``.
         """
-        pages = [[p.page, p.start, p.end] for p in document.pages]
+        pages = [[p.page, p.start, p.end, p.label] for p in document.pages]
         self._db.execute(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
             (document.source, document.title, document.path, document.text, json.dumps(pages),
@@ -421,6 +453,7 @@ class StoreWriter:
             vector_indexes={name: vector_index.describe(self.vectors[name]) for name in VECTOR_FILES},
             skipped=skipped,
             not_found=self._not_found,
+            runtime=self.runtime,
             copy_rules=copies.COPY_RULES,
         )
         manifest.save(self.index_dir, before_swap=lambda: self._checkpoint("swap"))

@@ -109,6 +109,9 @@ def _quote_block(answer: Answer, number: int, quote: Quote, terminal: Terminal) 
     lines = [terminal.style(f"[{number}]", fg="cyan", bold=True) + " "
              + terminal.style(f"\u201c{printable(quote.text)}\u201d", bold=True),
              terminal.style(f"    \u2014 {citation(quote)}", dim=True)]
+    if quote.context:  # whose list or words it is, from before the quote
+        said = printable(" ".join(quote.context.text.split()))
+        lines.insert(0, terminal.style(f"    {_shortened(said, terminal.width - 4)} \u2026", dim=True))
     if quote.also_in:
         lines.append(terminal.style(f"    {also_in(quote)}", dim=True))
     context = answer.passage_of(quote)
@@ -119,6 +122,11 @@ def _quote_block(answer: Answer, number: int, quote: Quote, terminal: Terminal) 
         wrapped = textwrap.wrap(marked, max(MIN_WIDTH, terminal.width - 6), break_on_hyphens=False)
         lines.extend("    | " + line for line in _highlight_quote(wrapped, terminal))
     return "\n".join(lines)
+
+
+def _shortened(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters from its end, where the attribution leads into the quote."""
+    return text if len(text) <= width else "\u2026" + text[-(max(MIN_WIDTH, width) - 1):].lstrip()
 
 
 def _highlight_quote(lines: list[str], terminal: Terminal) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 from qa import Embedder, Retriever, build_index
 
 DATA = Path(__file__).parent / "data"
+# ONNX exports of the bundled model, kept between runs (git-ignored) and out of the user's cache.
+os.environ["QA_CACHE_DIR"] = str(Path(__file__).parent.parent / ".cache" / "qa-models")
 BUNDLED_ARTICLE = Path(__file__).parent.parent / "docs" / "nato-cluster-munitions.txt"
 
 

@@ -122,3 +122,17 @@ def test_passages_cover_every_sentence_and_are_never_empty(text):
     for p in passages:
         assert p.sentences and text[p.start : p.end].strip()
         assert p.start == p.sentences[0].start and p.end == p.sentences[-1].end
+
+
+def test_sentence_offsets_agree_with_blingfires_own_wrapper():
+    """qa calls Bling Fire's C function directly (qa.chunk.sentence_offsets; its wrapper is slow):
+    if the library changes that function, this fails instead of sentences going quietly wrong."""
+    import blingfire
+
+    from qa.chunk import sentence_offsets
+
+    for block in ("Dr. Olsen built it in 1871. It still stands! Does it? Yes.",
+                  "Zürich's café opened in 2001. Its owner, Mr. Müller, is 71 – and still bakes.",
+                  "One sentence without a full stop", ""):
+        _, expected = blingfire.text_to_sentences_and_offsets(block) if block else ("", [])
+        assert sentence_offsets(block) == [tuple(span) for span in expected]

@@ -56,8 +56,8 @@ def test_a_three_copy_story_is_quoted_once_with_the_other_copies_named(news):
 def test_the_cli_says_where_else_the_quote_is(news_index):
     result = CliRunner().invoke(cli, ["ask", "--index-dir", str(news_index), "When was the bridge built?"])
     assert result.exit_code == 0
-    quoted = result.output.count("The bridge was built in 1812")
-    assert quoted == 2  # once quoted, once in the passage around it
+    quotes = [line for line in result.output.splitlines() if line.startswith("[")]
+    assert sum("The bridge was built in 1812" in line for line in quotes) == 1
     assert "(3 documents)" in result.output and "also in: wire/alderbrook-bridge." in result.output
     data = json.loads(CliRunner().invoke(cli, ["ask", "--index-dir", str(news_index), "--json",
                                                "When was the bridge built?"]).stdout)
@@ -123,7 +123,7 @@ def test_retriever_reloads_groups_with_the_index(tmp_path, embedder):
     shutil.copy(NEWS / WIRE[2], docs / WIRE[2])
     build_index([docs], index, embedder=embedder, progress=False)
     retriever = Retriever.load(index, embedder=embedder)
-    assert retriever.ask("When was the bridge built?").quotes[0].also_in == ()
+    assert retriever.ask("When was the bridge built?").quotes[0].also_in == []
     shutil.copy(NEWS / WIRE[0], docs / WIRE[0])
     build_index([docs], index, embedder=embedder, progress=False)
     quote = retriever.ask("When was the bridge built?").quotes[0]

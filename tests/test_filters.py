@@ -64,7 +64,7 @@ def test_a_date_range_answers_from_the_reports_of_that_time(news):
 def test_undated_documents_are_outside_any_date_range(news):
     answer = news.ask("When was the bridge built?", since="2024-03-01")
     assert answer.quotes[0].source == "wire/alderbrook-bridge.html"
-    assert answer.quotes[0].also_in == ()  # its copies in .txt and .md carry no date
+    assert answer.quotes[0].also_in == []  # its copies in .txt and .md carry no date
     assert {hit.source for hit in answer.hits} <= {"wire/alderbrook-bridge.html", GAZETTE, TIMES}
 
 

@@ -16,7 +16,8 @@ import pytest
 from qa import Retriever, build_index
 from qa.config import MAX_TEXT_BYTES
 from qa.errors import UnsupportedDocument
-from qa.ingest import SourceFile, decode_text
+from qa.formats import decode_text
+from qa.ingest import SourceFile
 from qa.reader import load_document
 
 DATA = Path(__file__).parent / "data"

@@ -13,6 +13,7 @@ from qa import (
     build_index,
 )
 from qa.chunk import PASSAGE_RULES
+from qa.formats import READING_RULES
 from qa.manifest import MANIFEST
 
 
@@ -20,8 +21,8 @@ class CountingEmbedder(Embedder):
     """The real model, counting the texts it embeds (to prove unchanged files are not re-embedded)."""
 
     def __init__(self, real: Embedder, fail_after: int | None = None) -> None:
-        super().__init__(real.name)
-        self._model = real.model
+        super().__init__(real.name, runtime=real.runtime)
+        self._model = real._model  # torch's model, if loaded (ONNX Runtime's are shared anyway)
         self.texts = 0
         self.fail_after = fail_after
 
@@ -138,18 +139,21 @@ def test_index_from_another_format_version_is_refused(tmp_path, index_dir):
         Retriever.load(old)
 
 
-def test_documents_split_under_older_passage_rules_are_split_again(tmp_path, corpus_dir, embedder):
+@pytest.mark.parametrize(("rules", "version"), [("passage_rules", PASSAGE_RULES), ("reading_rules", READING_RULES)])
+def test_documents_read_or_split_under_older_rules_are_read_again(tmp_path, corpus_dir, embedder, rules, version):
     docs = tmp_path / "docs"
     shutil.copytree(corpus_dir, docs)
     index = tmp_path / "idx"
     build_index([docs], index, embedder=embedder, progress=False)
     manifest = json.loads((index / MANIFEST).read_text())
-    del manifest["documents"]["tides.txt"]["passage_rules"]  # as written before paragraph-aware passages
+    del manifest["documents"]["tides.txt"][rules]  # as written before the rules had a version
+    manifest["documents"]["honeybees.md"][rules] = version - 1
     (index / MANIFEST).write_text(json.dumps(manifest))
 
     report = build_index([docs], index, embedder=embedder, progress=False)
-    assert (report.updated, report.unchanged) == (1, 4)
+    assert (report.updated, report.unchanged) == (2, 3)
     records = json.loads((index / MANIFEST).read_text())["documents"]
-    assert {r["passage_rules"] for r in records.values()} == {PASSAGE_RULES}
+    assert {r[rules] for r in records.values()} == {version}
     report = build_index([docs], index, embedder=embedder, progress=False)
     assert (report.updated, report.unchanged) == (0, 5)
+

@@ -135,7 +135,7 @@ def test_api_answer_is_the_qa_ask_json(ui_retriever):
     assert ask(ui_retriever, NATO) == ui_retriever.ask(NATO).to_json()
     follow_up = ask(ui_retriever, "What about Russia?", [NATO])
     assert follow_up == ui_retriever.ask("What about Russia? position cluster munitions").to_json()
-    assert set(follow_up) == {"question", "answered", "quotes", "passages"}
+    assert set(follow_up) == {"question", "answered", "quotes", "passages", "as_of", "date_order"}
 
 
 @pytest.mark.parametrize("host, share, auth, warned", [
@@ -163,3 +163,13 @@ def test_chat_command_checks_the_login_form(tmp_path):
     result = CliRunner().invoke(cli, ["chat", "--auth", "a:b", "--auth-file", str(tmp_path / "login")])
     assert result.exit_code == 2 and "not both" in result.output
     assert "--docs-dir" in CliRunner().invoke(cli, ["chat", "--help"]).output
+
+
+def test_importing_the_page_leaves_hugging_face_online_mode_alone():
+    import subprocess
+    import sys
+
+    code = "import os, ui.app; print(os.environ.get('HF_HUB_OFFLINE'))"
+    env = {k: v for k, v in __import__("os").environ.items() if k != "HF_HUB_OFFLINE"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert done.stdout.strip() == "None", done.stderr[-2000:]

@@ -61,7 +61,7 @@ def build_app(
     Uploads are saved in ``docs_dir`` and embedded with ``embedder``: pass the retriever's own
     to share one model (default: another one for the index's model, loaded at the first upload).
     """
-    embedder = embedder or Embedder(retriever.model)
+    embedder = embedder or Embedder(retriever.model, runtime=retriever.runtime)
     ui_only = {"api_visibility": "private"}
     # Questions use the model queue in one line: none waits on a model another is loading.
     # Indexing has its own line, so questions are answered (from the index as it was) meanwhile.
@@ -151,11 +151,12 @@ def open_index(index_dir: str | os.PathLike | None, docs_dir: str | os.PathLike)
     When there is no index yet, it is built from ``docs_dir`` first, with progress.
     """
     try:
-        model = Retriever.load(index_dir).model  # reads the manifest; the model loads lazily
+        existing = Retriever.load(index_dir)  # reads the manifest; the model loads lazily
+        model, runtime = existing.model, existing.runtime
     except IndexNotFound:
         print(f"No index yet: indexing {docs_dir} first.", file=sys.stderr)
-        model = None
-    embedder = Embedder(model)
+        model = runtime = None
+    embedder = Embedder(model, runtime=runtime)
     if model is None:
         build_index([docs_dir], index_dir, progress=True, embedder=embedder)
     return Retriever.load(index_dir, embedder=embedder), embedder

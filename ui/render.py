@@ -123,6 +123,8 @@ def render_answer(answer: Answer, searched_for: str | None = None, turn: int = 0
             parts.append("<p>The closest passages are under Sources, marked as weak matches.</p>")
     for number, quote in enumerate(answer.quotes, 1):
         marker = f'<a class="qa-ref" href="#qa-source-{turn}-{number}" title="Show source {number}">[{number}]</a>'
+        if quote.context:  # whose list or words it is, from before the quote
+            parts.append(f'<p class="qa-context">{escape_text(quote.context.text)} …</p>')
         parts.append(f'<blockquote class="qa-quote">{escape_text(quote.text)} {marker}</blockquote>')
         copies = f"<br>{also_in(quote)}" if quote.also_in else ""
         parts.append(f'<p class="qa-cite">[{number}] {describe(quote, quote.page)}{copies}</p>')

@@ -1,0 +1,178 @@
+"""The kind of fact a question asks for, and whether a sentence holds one.
+
+"How much did Rangers pay for him?" asks for a sum of money, "How old is she?" for an age, "Why
+did profits fall?" for a reason. The sentence that answers holds that kind of fact; the sentence
+that merely repeats the question's words (a news story's opening line, say) often does not. And
+when no sentence about the question's subject holds it, the documents don't say. Each kind is a
+pattern over the question and one over sentences, written for English text; a question asks for
+at most one kind (the first that matches, most specific first).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+                 r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+                 r"hundred|thousand|million|billion|trillion|dozen|dozens|hundreds|thousands|millions|billions|"
+                 r"half|quarter|third|a few|several|both")
+_NUMBER = rf"(?:\d[\d,.]*|\b(?:{_NUMBER_WORDS})\b)"
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+_UNITS = (r"metres?|meters?|kilometres?|kilometers?|km|miles?|feet|foot|ft|inches|inch|yards?|cm|mm|m|"
+          r"kilograms?|kg|grams?|g|tonnes?|tons?|pounds|lb|lbs|ounces?|litres?|liters?|gallons?|acres?|hectares?|"
+          r"degrees?|°[CF]?|mph|km/h|knots?|square|cubic")
+_TIME_UNITS = r"seconds?|minutes?|hours?|days?|weeks?|fortnights?|months?|years?|decades?|centuries|century"
+
+_CAPITALISED = r"[A-Z][\w'.&-]*(?:\s+(?:of |de |von |van |the |and |& )?[A-Z0-9][\w'.&-]*)*"
+"""A name of several capitalised words: Stockholm, The Hague, Pirates of the Caribbean, Pro Evolution Soccer 4."""
+_NOT_NAMES = (r"Association|Championship|Championships|Cup|Award|Awards|Party|Council|League|Club|United|City|"
+              r"Department|Office|Ministry|Bank|Group|Company|News|University|Commission|Committee|Foundation|"
+              r"Institute|Court|Parliament|Government|Service|Services|Agency|Society|Union|Corporation|Inc|Ltd|"
+              r"Plc|Games|Olympics|Open|Festival|Street|Road|Park|Stadium|Times|Post|Journal|Day|Week|"
+              r"January|February|March|April|May|June|July|August|September|October|November|December|"
+              r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday")
+_PERSON = (rf"(?!(?:{_NOT_NAMES})\b)[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?(?:\s+(?:de |van |von |da |le |al-)?"
+           rf"(?!(?:{_NOT_NAMES})\b)[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?)+")
+"""A person's name: two or more capitalised words that are not words of institutions or dates."""
+_HONORIFICS = r"Mr|Mrs|Ms|Miss|Dr|Sir|Lord|Lady|Dame|Prof|Professor|President|Chairman|Chief|Judge|Coach|Rev"
+
+I = re.IGNORECASE
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    """A kind of fact: how a question asks for it, and how a sentence that states it reads."""
+
+    name: str
+    asks: re.Pattern
+    holds: re.Pattern
+    names_something: bool = False
+    """The fact is a name: a capitalised word the question does not already hold."""
+
+
+ANSWER_TYPES = (
+    AnswerType(
+        "money",
+        re.compile(r"\bhow much\b(?! (?:time|longer|more time|of|weight|land|area|space|water|energy|power)\b)"
+                   r".*\b(?:cost|costs|pay|paid|pays|price|prices|worth|spend|spent|raise|raised|sell|sold|earn|"
+                   r"earns|earned|fine|fined|owe|owed|money|fee|fees|salary|wage|budget|bid|offer|offered|charge|"
+                   r"charges|save|saved|donate|donated|invest|invested|lose|lost|take|took|make|made|value)\b"
+                   r"|\bwhat (?:fee|price|sum)\b|\bhow big\b.*\bbudget\b", I),
+        re.compile(rf"[£$€¥]\s?\d[\d,.]*\d?(?:\s?(?:bn|m|k|million|billion|trillion)\b)?|\d[\d,.]*\s?(?:bn|m|k)\b|\b{_NUMBER}\s+(?:pounds|dollars|euros?|yen|pence|cents|"
+                   r"francs|rupees|yuan|roubles|rubles)\b|\d[\d,.]*\s?-?(?:euro|dollar|pound)s?\b|\bfree\b", I),
+    ),
+    AnswerType(
+        "share",
+        re.compile(r"\b(?:what|which) (?:share|percentage|proportion|fraction|per ?cent|amount of)\b"
+                   r"|\bhow much (?:weight|of)\b|\bby (?:what|how much) (?:percentage|per ?cent)\b"
+                   r"|\bat what percentage\b", I),
+        re.compile(rf"\d\s?%|\b{_NUMBER}\s?(?:per ?cent|percent|percentage points?)\b|\b(?:half|a third|"
+                   r"a quarter|two-thirds|three-quarters|majority|minority)\b", I),
+    ),
+    AnswerType(
+        "age",
+        re.compile(r"\bhow old\b|\b(?:what|which) age\b|\bat what age\b|\baged how\b", I),
+        re.compile(r"\baged? \d{1,3}\b|\bage of \d{1,3}\b|\b\d{1,3}-year-old\b|\b\d{1,3} years? old\b|,\s\d{1,3},|\(\d{1,3}\)"
+                   rf"|\bin (?:his|her|their) (?:teens|twenties|thirties|forties|fifties|sixties|seventies|"
+                   r"eighties|nineties)\b", I),
+    ),
+    AnswerType(
+        "duration",
+        re.compile(r"\bhow long\b(?!.*\b(?:is|are|was|were) (?:the|a|an|it)\b.*\b(?:bridge|river|road|wall|"
+                   r"tunnel|line|runway|coast|border)\b)|\bfor how many (?:years|months|weeks|days|hours|minutes)\b"
+                   r"|\bwhat (?:length of time|period)\b|\bhow much (?:longer|more )?time\b", I),
+        re.compile(rf"\b{_NUMBER}[\s-]+(?:{_TIME_UNITS})\b|\b(?:a|an|one) (?:{_TIME_UNITS})\b|\b\d{{1,2}}:\d{{2}}\b"
+                   rf"|\b(?:since|until|till|to|through|for) (?:the )?(?:\d{{4}}|{_MONTHS}|end|death|present)\b"
+                   r"|\bbetween \d{4} and\b|\b\d{4}s?\s?(?:-|–|to|until)\s?\d{2,4}\b|\bcentur(?:y|ies)\b", I),
+    ),
+    AnswerType(
+        "measure",
+        re.compile(r"\b(?:by )?how (?:far|high|tall|deep|wide|long|big|large|heavy|fast|hot|cold)\b", I),
+        re.compile(rf"\b\d[\d,.]*\s?(?:{_UNITS})\b|\b{_NUMBER}\s(?:[a-z]+\s)?(?:{_UNITS})\b", I),
+    ),
+    AnswerType(
+        "time",
+        re.compile(r"\b(?:at )?what time\b(?!\s*(?:frame|fram\w*|period|span|scale))", I),
+        re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{3,4}\s?(?:GMT|BST|UTC|ET|PT|CET|hours|hrs)\b|\b\d{1,2}\s?(?:am|pm|a\.m\.|"
+                   r"p\.m\.)|\b(?:noon|midnight|midday|morning|afternoon|evening|night)\b", I),
+    ),
+    AnswerType(
+        "date",
+        re.compile(r"\bwhen\b|\b(?:what|which|in what|in which|on what|on which) (?:year|years|century|decade|date|"
+                   r"month|day|season)\b", I),
+        re.compile(rf"\b(?:1\d{{3}}|20\d{{2}})s?\b|\b(?:{_MONTHS}|{_DAYS})\b|\bcentur(?:y|ies)\b|\b(?:yesterday|"
+                   r"today|tomorrow|tonight|last|next|this) (?:year|month|week|season|spring|summer|autumn|winter)?\b"
+                   r"|\b(?:spring|summer|autumn|fall|winter)\b|\b\d{1,2}(?:st|nd|rd|th)\b", I),
+    ),
+    AnswerType(
+        "count",
+        re.compile(r"\bhow many\b|\bwhat (?:number|size|population)\b|\b(?:how much|how big|how large)\b"
+                   r"|\bwhich number\b", I),
+        re.compile(rf"{_NUMBER}|\b\d+(?:st|nd|rd|th)\b|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|"
+                   r"ninth|tenth|eleventh|twelfth|twentieth|hundredth)\b", I),
+    ),
+    AnswerType(
+        "reason",
+        re.compile(r"^\s*why\b|\bwhat (?:made|caused|led|prompted|forced|causes|makes|leads|drove)\b"
+                   r"|\bfor what reason\b|\bhow come\b", I),
+        re.compile(r"\b(?:because|due to|owing to|as a result|thanks to|after|since|so that|in order to|"
+                   r"following|led to|lead to|leads to|caused|causes|blamed|amid|means|meant|so)\b", I),
+    ),
+    AnswerType(
+        "place",
+        re.compile(r"\bwhere\b|\b(?:in|at|from|to) (?:which|what) (?:city|cities|country|countries|town|towns|"
+                   r"place|region|state|county|area|venue|stadium|capital)\b|\bwhich (?:city|cities|country|"
+                   r"countries|town|place|region|state|county|venue|stadium)\b", I),
+        re.compile(rf"\b(?:in|at|from|to|near|outside|across|throughout|into|of|based in|city of) (?:the )?"
+                   rf"({_CAPITALISED})"),
+        names_something=True,
+    ),
+    AnswerType(
+        "person",
+        re.compile(r"^\s*(?:who|whom|whose)\b|\b(?:by|with|to|for|from|of) whom\b|\bwhose\b|\bwhich (?:[\w-]+ ){0,2}(?:lawyer|"
+                   r"player|players|actor|actress|singer|MP|minister|analyst|author|writer|coach|manager|director|"
+                   r"defender|striker|president|chairman|person|man|woman|referee|judge|politician|"
+                   r"leader|official|spokesman|spokeswoman|artist|musician|presenter|chief|boss)\b"
+                   r"|\bname of the (?:man|woman|person|boy|girl|photographer|player|author|writer|actor)\b", I),
+        re.compile(rf"(?:\b(?:{_HONORIFICS})\.? )?({_PERSON})"),
+        names_something=True,
+    ),
+    AnswerType(
+        "name",
+        re.compile(r"\b(?:what|which) (?:is|was|are|were)? ?(?:the )?(?:name|names|title|titles)\b|\bcalled\b"
+                   r"|\bnamed\b|\bwhich (?:[\w-]+ ){0,2}(?:company|companies|firm|team|club|band|group|game|film|films|book|books|"
+                   r"album|newspaper|paper|bank|party|charity|agency|organisation|organization|studio|acts?|"
+                   r"programme|program|show|brand|product)\b|\bwhat (?:alias|nickname|group|company|vehicle|"
+                   r"constituency|web address|real name)\b", I),
+        re.compile(rf"(?<=[\s(\"'‘“])({_CAPITALISED})|\b\w+\.(?:com|org|net|co\.uk|gov)\b"),
+        names_something=True,
+    ),
+)
+
+
+MEASURABLE = frozenset({"money", "share", "age", "duration", "measure", "time", "count"})
+"""Kinds whose facts have few forms (numbers and their units), so their absence can be trusted."""
+
+
+def asked_type(question: str) -> AnswerType | None:
+    """The kind of fact ``question`` asks for, or None (a "what" or "how" question of no one kind).
+
+    The kind asked for earliest in the question wins ("Where was he when ..." asks for a place);
+    at the same place, the more specific kind listed first.
+    """
+    found = [(match.start(), order, kind) for order, kind in enumerate(ANSWER_TYPES)
+             if (match := kind.asks.search(question))]
+    return min(found, key=lambda item: item[:2])[2] if found else None
+
+
+def facts(kind: AnswerType, sentence: str, question_words: set[str]) -> set[str]:
+    """The facts of this kind that ``sentence`` states and the question does not already hold
+    (lower-cased), so that a fact told in one sentence only can be told from a repeated one."""
+    found = set()
+    for match in kind.holds.finditer(sentence):
+        fact = (match.group(match.lastindex or 0) or "").strip(" .,'\"‘’“”").lower()
+        if fact and not (kind.names_something and set(re.findall(r"[^\W_]+", fact)) <= question_words):
+            found.add(fact)
+    return found

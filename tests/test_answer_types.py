@@ -1,0 +1,51 @@
+"""The kind of fact a question asks for, and the facts of that kind a sentence states."""
+
+import pytest
+
+from qa.answer_types import MEASURABLE, asked_type, facts
+from qa.lexical import terms, words
+
+
+def told(question: str, sentence: str) -> set[str]:
+    kind = asked_type(question)
+    return facts(kind, sentence, set(terms(question)) | set(words(question)))
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("How much did the club pay for the striker?", "money"),
+    ("How much time was left on the clock?", "duration"),
+    ("What share of the vote did she win?", "share"),
+    ("How old is the new commissioner?", "age"),
+    ("How long did the siege last?", "duration"),
+    ("How far did the river flood the valley?", "measure"),
+    ("At what time will the budget be presented?", "time"),
+    ("What time frame does the war cover?", None),
+    ("When was the bridge opened?", "date"),
+    ("In which year did the law change?", "date"),
+    ("How many people live in the town?", "count"),
+    ("Why did the shares fall?", "reason"),
+    ("Where does the singer live?", "place"),
+    ("Where was he when he missed the test?", "place"),  # the kind asked for first
+    ("Who chairs the association?", "person"),
+    ("Which football game won the award?", "name"),
+    ("What do bees use the waggle dance for?", None),
+])
+def test_questions_ask_for_a_kind_of_fact(question, kind):
+    found = asked_type(question)
+    assert (found.name if found else None) == kind
+
+
+def test_sentences_state_facts_the_question_does_not_already_hold():
+    assert told("How much did Rangers pay for Mladenovic?", "He joined Rangers for £1.2m last year.") == {"£1.2m"}
+    assert not told("How much did Rangers pay for Mladenovic?", "Rangers are set to loan Mladenovic.")
+    assert told("Who chairs the Casino Association?", "Association chairman Penny Cobham was outraged.") == {
+        "penny cobham"}
+    assert not told("Who chairs the Casino Association?", "A spokesman for the Casino Association said so.")
+    assert told("Where will the release begin?", "The release will start in South Korea on 24 December.") == {
+        "south korea"}
+    assert told("How old is the actress?", "The actress, who died at the age of 71, starred in nine films.")
+    assert told("How many films did she star in?", "She starred in nine of the films.") >= {"nine"}
+
+
+def test_only_kinds_of_few_forms_are_trusted_to_be_absent():
+    assert {"money", "share", "age", "duration", "measure", "time", "count"} == MEASURABLE
