@@ -160,24 +160,36 @@ def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebu
 @click.option("-k", "k", type=click.IntRange(min=1), default=_default_k, show_default=True, cls=LibraryDefault,
               help="How many passages to retrieve.")
 @click.option("--json", "as_json", is_flag=True,
-              help="Print {question, answered, quotes, passages} as JSON.")
+              help="Print {question, answered, quotes, passages, as_of, date_order} as JSON.")
 @click.option("--full", is_flag=True, help="When not found, print the closest passages whole, not one line each.")
+@click.option("--since", metavar="DATE", help="Only documents dated on or after DATE (2023-07-01; 2023-07 or 2023 "
+              "for a month or year). Undated documents are left out.")
+@click.option("--until", metavar="DATE", help="Only documents dated on or before DATE (2023-07-31; 2023-07 or 2023).")
+@click.option("--source", "sources", metavar="PATTERN", multiple=True,
+              help="Only documents whose id matches PATTERN, a glob such as 'reuters/*' (repeat for several).")
+@click.option("--sources", "per_source", type=click.IntRange(min=1), metavar="N",
+              help="Quote the best sentence of each of up to N documents, instead of one answer.")
 @runtime_option
 @user_errors
-def ask(question: str, index_dir: str | None, k: int, as_json: bool, full: bool, runtime: str | None) -> None:
+def ask(question: str, index_dir: str | None, k: int, as_json: bool, full: bool, since: str | None,
+        until: str | None, sources: tuple[str, ...], per_source: int | None, runtime: str | None) -> None:
     """Answer QUESTION with quotes from the indexed documents.
 
-    Prints each quote verbatim with its citation (file, title, page, character span) and the
-    passage around it, or "Not found in the documents." and the closest passages, one line
-    each. Colour and line width follow the terminal; set NO_COLOR for plain text.
+    Prints each quote verbatim with its citation (file, title, date, page, character span) and
+    the passage around it, or "Not found in the documents." and the closest passages, one line
+    each. Text that copies of one story share is quoted once ("also in: ..."). Colour and line
+    width follow the terminal; set NO_COLOR for plain text.
 
     \b
     Example:
       qa ask "Which administration is sending cluster munitions to Ukraine?"
+      qa ask "How many were evacuated?" --since 2024-03 --source 'reports/*'
+      qa ask "What do the sources say about the bridge?" --sources 4
     """
     from qa import Retriever
 
-    answer = Retriever.load(index_dir, runtime=runtime).ask(question, k=k)
+    answer = Retriever.load(index_dir, runtime=runtime).ask(question, k=k, since=since, until=until,
+                                                            source=sources or None, per_source=per_source)
     if as_json:
         click.echo(printable_json(json.dumps(answer.to_json(), indent=2, ensure_ascii=False)))
         return

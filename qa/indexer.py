@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from qa.chunk import PASSAGE_RULES, distinct_sentences, split_passages
+from qa.copies import COPY_RULES
 from qa.config import (
     DEFAULT_DOCS_DIR,
     DEFAULT_INDEX_TYPE,
@@ -28,6 +29,7 @@ from qa.config import (
     max_text_bytes,
     read_timeout,
 )
+from qa.dates import iso_date
 from qa.embed import Embedder, canonical_model_name, check_runtime
 from qa.errors import EmptyCorpus, PathNotFound, UnsupportedDocument
 from qa.formats import READING_RULES
@@ -109,7 +111,8 @@ def build_index(
         build = _Build(index_dir, base, model_name, embedder or Embedder(model_name, runtime=runtime), index_type,
                        checkpoint)
         try:
-            if plan.removed or plan.reloaded or retype:
+            # An index from before copy groups and dates were kept is brought up to date too.
+            if plan.removed or plan.reloaded or retype or (base and base.manifest.copy_rules != COPY_RULES):
                 build.writer.remove_documents(plan.removed + plan.reloaded)
             if plan.to_load:
                 checkpoint("before-embedding")
@@ -239,7 +242,9 @@ class _Build:
     @property
     def writer(self) -> StoreWriter:
         if self._writer is None:
-            self._writer = StoreWriter(self.index_dir, model=self.model, dimension=self.embedder.dimension,
+            # The base's dimension, when there is one: removing or updating loads no model.
+            dimension = self.base.manifest.dimension if self.base else self.embedder.dimension
+            self._writer = StoreWriter(self.index_dir, model=self.model, dimension=dimension,
                                        base=self.base, index_type=self.index_type, checkpoint=self.checkpoint,
                                        runtime=self.embedder.runtime)
         return self._writer
@@ -321,7 +326,7 @@ def _record(plan: _Plan, file: SourceFile, digest: str, document: Document) -> D
     root = (known.root if known else None) or file.root
     return DocumentRecord(hash=digest, path=document.path, title=document.title, root=root,
                           passage_rules=PASSAGE_RULES, size=info.st_size, mtime_ns=info.st_mtime_ns,
-                          reading_rules=READING_RULES)
+                          reading_rules=READING_RULES, date=iso_date(document.metadata.get("date")))
 
 
 READ_AHEAD_FILES = 64

@@ -57,6 +57,10 @@ class DocumentRecord:
     reading_rules: int = 1
     """Version of the rules it was read under (qa.formats.READING_RULES), as passage_rules is of
     the rules it was split under (qa.chunk.PASSAGE_RULES)."""
+    date: str | None = None
+    """Its publication date (ISO 8601) from its own metadata, where it gives one (``qa.dates``)."""
+    copy_group: str | None = None
+    """Where it is a near-identical copy of other documents, the first id of their group (``qa.copies``)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,9 @@ class Manifest:
     runtime: str = "torch"
     """What made the vectors (``qa.embed.RUNTIMES``); indexes from before runtimes: torch. An index
     holds one runtime's vectors: int8 and fp32 vectors of a sentence differ (cosine 0.99)."""
+    copy_rules: int = 0
+    """The version of the copy rules (``qa.copies.COPY_RULES``) that the records' dates and copy
+    groups were made under; 0 in indexes from before they were kept."""
 
     @classmethod
     def load(cls, index_dir: str | os.PathLike) -> Manifest:
@@ -235,6 +242,7 @@ def _parse(data: dict[str, Any]) -> Manifest:
         skipped={source: _record(SkippedFile, source, record) for source, record in skipped.items()},
         not_found=_record(Calibration, "not_found", not_found) if isinstance(not_found, dict) else None,
         runtime=str(data.get("runtime", "torch")),
+        copy_rules=_typed(data, "copy_rules", int) if "copy_rules" in data else 0,
     )
 
 

@@ -67,8 +67,8 @@ class Passage:
 @dataclass(frozen=True)
 class Cited:
     """Verbatim text of an indexed document with what a citation needs:
-    ``text == document_text(source)[start:end]``. ``date``, ``author`` and ``url`` are its
-    document's, and ``page_label`` the label printed on its PDF page, where known."""
+    ``text == document_text(source)[start:end]``. ``date`` (ISO 8601), ``author`` and ``url``
+    are its document's, and ``page_label`` the label printed on its PDF page, where known."""
 
     text: str
     source: str
@@ -86,6 +86,9 @@ class Cited:
 @dataclass(frozen=True)
 class Hit(Cited):
     """A retrieved passage."""
+
+    also_in: list[str] = field(default_factory=list)
+    """The other documents, copies of the same story, whose text holds this passage (``qa.copies``)."""
 
     def holds(self, quote: Quote) -> bool:
         """Whether all of ``quote`` lies inside this passage."""
@@ -108,6 +111,8 @@ class Quote(Cited):
     attribution that belongs with it (see :class:`Context`)."""
 
     context: Context | None = None
+    also_in: list[str] = field(default_factory=list)
+    """The other documents, copies of the same story, whose text holds this quote: it is quoted once."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,11 @@ class Answer:
     cosine and the share of the question's phrases in the quote's passage, less a little for each
     of the question's numbers that passage lacks) is what the index's not-found threshold is
     compared with.
+
+    ``as_of`` is the date the answer speaks for, when the question asks for the current state;
+    ``date_order`` ("oldest first" or "newest first") says the quotes are in date order rather
+    than best first, because they come from different dates and disagree, or the question asks
+    for the latest (``qa.timeline``).
     """
 
     question: str
@@ -127,13 +137,24 @@ class Answer:
     quotes: list[Quote]
     hits: list[Hit]
     confidence: float = 0.0
+    as_of: str | None = None
+    date_order: str | None = None
+
+    @property
+    def time_note(self) -> str:
+        """What the answer says about time, or "": "As of 2024-03-06." and/or "The documents
+        differ over time; their quotes in date order, oldest first:"."""
+        parts = [f"As of {self.as_of}."] if self.as_of else []
+        if self.date_order:
+            parts.append(f"The documents differ over time; their quotes in date order, {self.date_order}:")
+        return " ".join(parts)
 
     def passage_of(self, quote: Quote) -> Hit | None:
         """The first of ``hits`` that holds all of ``quote`` (the passage to read it in)."""
         return next((hit for hit in self.hits if hit.holds(quote)), None)
 
     def to_json(self) -> dict:
-        """The ``qa ask --json`` shape: question, answered, quotes, passages."""
+        """The ``qa ask --json`` shape: question, answered, quotes, passages, as_of, date_order."""
         from dataclasses import asdict
 
         return {
@@ -141,6 +162,8 @@ class Answer:
             "answered": self.answered,
             "quotes": [asdict(q) for q in self.quotes],
             "passages": [asdict(h) for h in self.hits],
+            "as_of": self.as_of,
+            "date_order": self.date_order,
         }
 
 

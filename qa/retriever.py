@@ -2,27 +2,51 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import threading
-from dataclasses import replace
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import numpy as np
 
 from qa.answer import answer_confidence, choose_quotes, quote_passage
 from qa.attribution import attribution
 from qa.config import default_index_dir
 from qa.embed import Embedder, canonical_model_name
 from qa.errors import InvalidInput
+from qa.filters import DocumentFilter, document_filter
 from qa.manifest import MANIFEST, model_mismatch
 from qa.results import Answer, Context, DocumentInfo, Hit, Quote, ScoredSentence
 from qa.scoring import CONFIDENCE_SCALE, DEFAULT_SCORING, Scoring, built_in_threshold
-from qa.store import Store, StoredPassage
+from qa.store import Scope, Store, StoredPassage
+from qa.timeline import arrange, dates_of, in_date_order
 
 DEFAULT_K = 5
 MAX_QUESTION_CHARS = 2_000
 """Longer questions are refused: a question is a sentence or two, and a huge one would hold the model."""
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_WHAT_SOURCES_SAY = re.compile(
+    r"^\W*what\s+(?:do|does|did)\s+(?:the\s+|my\s+|these\s+|all\s+the\s+)?(?:sources?|documents?|articles?|"
+    r"reports?|papers?|files?)\s+(?:say|said|report|write|tell\s+(?:me|us))\s+(?:about|on|of|regarding)\s+(?=\w)",
+    re.IGNORECASE)
+SOURCES_TRIED = 3
+"""``per_source=N`` looks for quotes in at most this many times N documents, best first."""
+Ranked = list[tuple[Hit, list[ScoredSentence]]]
+Dates = str | dt.date | None
+Sources = str | Iterable[str] | None
+
+
+@dataclass(frozen=True)
+class _Ranking:
+    """The best passages for a question, the build they come from and the filter's scope."""
+
+    ranked: Ranked
+    store: Store
+    scope: Scope | None
 
 
 class Retriever:
@@ -88,15 +112,24 @@ class Retriever:
             self._store, self._manifest_stamp = fresh, stamp
             return True
 
-    def search(self, question: str, k: int = DEFAULT_K) -> list[Hit]:
-        """The ``k`` passages most relevant to ``question``, best first."""
-        return [hit for hit, _ in self._rank(_checked(question, k), k)[0]]
+    def search(self, question: str, k: int = DEFAULT_K, *, since: Dates = None, until: Dates = None,
+               source: Sources = None) -> list[Hit]:
+        """The ``k`` passages most relevant to ``question``, best first.
+
+        ``since`` and ``until`` keep to documents dated in that range (ISO days, inclusive;
+        "2023-07" or "2023" for a whole month or year; undated documents are left out), and
+        ``source`` (a glob over document ids, or several) to the documents it matches. The filter
+        acts before ranking: these are the best passages within it. Of near-identical passages
+        of copies of one story, only the best is listed, with the others in its ``also_in``.
+        """
+        question = _checked(question, k)
+        return [hit for hit, _ in self._rank(question, k, document_filter(since, until, source)).ranked]
 
     def rank_documents(self, question: str, k: int = 100) -> dict[str, float]:
         """The ``k`` best documents for ``question`` (source -> score); a document scores by its best passage."""
         question = _checked(question, k)
         best: dict[str, float] = {}
-        for hit, _ in self._rank(question, 3 * k)[0]:
+        for hit, _ in self._rank(question, 3 * k, collapse=False).ranked:
             best.setdefault(hit.source, hit.score)
             if len(best) == k:
                 break
@@ -116,21 +149,85 @@ class Retriever:
         stored = manifest.threshold_for(CONFIDENCE_SCALE)
         return stored if stored is not None else built_in_threshold(manifest.model, manifest.runtime)
 
-    def ask(self, question: str, k: int = DEFAULT_K) -> Answer:
-        """Quotes that answer ``question``, or ``answered=False`` with the closest passages."""
+    def ask(self, question: str, k: int = DEFAULT_K, *, since: Dates = None, until: Dates = None,
+            source: Sources = None, per_source: int | None = None) -> Answer:
+        """Quotes that answer ``question``, or ``answered=False`` with the closest passages.
+
+        ``since``, ``until`` and ``source`` filter the documents before ranking (see
+        :meth:`search`). Text that copies of one story share is quoted once, with the copies in
+        the quote's ``also_in``. A question about the current state ("now", "latest",
+        "still") is answered from the newest of the quotes of similar strength, "as of" its date;
+        quotes of different dates that disagree are shown oldest first (``qa.timeline``).
+        ``per_source=N`` quotes the best sentence of each of up to N documents instead, for
+        questions such as "What do the sources say about X?" (copies count as one document).
+        """
         question = _checked(question, k)
-        ranked, store = self._rank(question, k)
-        quotes = choose_quotes(question, ranked, store.document_text, self.scoring)
+        wanted = document_filter(since, until, source)
+        if per_source is not None:
+            return self._ask_each_source(question, k, wanted, _checked_count(per_source))
+        ranking = self._rank(question, k, wanted)
+        ranked, scoring = ranking.ranked, self.scoring
+        quotes, wider = self._choose_quotes(question, ranking)
         hits = [hit for hit, _ in ranked]
-        confidence = answer_confidence(question, quotes, ranked, self.scoring)
+        confidence = answer_confidence(question, quotes, ranked, scoring)
         if confidence < self.not_found_threshold:
             return Answer(question, False, [], hits, confidence)
-        quotes = [_attributed(quote, store.document_text(quote.source)) for quote in quotes]
-        if self.scoring.quote_passage_first:
-            # The passage that holds the best quote is the one the answer comes from: show it first.
-            first = quote_passage(quotes[0], hits)
+        quotes = _marked(quotes, ranking)
+        arranged = arrange(question, quotes, _marked(wider, ranking), scoring.recency_margin, scoring.max_quotes)
+        if scoring.quote_passage_first:
+            # The passage that holds the first quote is the one the answer comes from: show it first.
+            first = quote_passage(arranged.quotes[0], hits)
             hits.sort(key=lambda h: h is not first)
-        return Answer(question, True, quotes, hits, confidence)
+        return Answer(question, True, arranged.quotes, hits, confidence, arranged.as_of, arranged.date_order)
+
+    def _choose_quotes(self, question: str, ranking: _Ranking) -> tuple[list[Quote], list[Quote]]:
+        """The answer's quotes, and the quotes of similar strength to weigh by date (``qa.timeline``).
+
+        When the passages come from documents of two dates or more, quotes are chosen once with
+        the wider ``recency_margin`` (and three times ``max_quotes``); the answer's own are those
+        of them within ``quote_margin`` of the best, at most ``max_quotes``, as ``choose_quotes``
+        would choose them.
+        """
+        scoring, text = self.scoring, ranking.store.document_text
+        if len(dates_of([hit for hit, _ in ranking.ranked])) < 2:
+            return choose_quotes(question, ranking.ranked, text, scoring), []
+        wide = replace(scoring, quote_margin=max(scoring.quote_margin, scoring.recency_margin),
+                       max_quotes=3 * scoring.max_quotes)
+        wider = choose_quotes(question, ranking.ranked, text, wide)
+        best = wider[0].score if wider else 0.0
+        return [q for q in wider if q.score >= best - scoring.quote_margin][: scoring.max_quotes], wider
+
+    def _ask_each_source(self, question: str, k: int, wanted: DocumentFilter | None, sources: int) -> Answer:
+        """The best quote of each of up to ``sources`` documents that answer, by their best passages.
+
+        "What do the sources say about X?" is searched as "X": the words that ask for each
+        source's view are in no source.
+        """
+        asked, question = question, _WHAT_SOURCES_SAY.sub("", question)
+        scoring, threshold = self.scoring, self.not_found_threshold
+        ranking = self._rank(question, max(k, scoring.candidates), wanted)
+        by_source: dict[str, Ranked] = {}
+        for hit, sentences in ranking.ranked:
+            by_source.setdefault(hit.source, []).append((hit, sentences))
+        chosen: list[Quote] = []
+        passages: dict[int, Hit | None] = {}
+        best = 0.0
+        for ranked in list(by_source.values())[: SOURCES_TRIED * sources]:
+            ranked = ranked[: scoring.quote_passages]
+            quotes = choose_quotes(question, ranked, ranking.store.document_text, scoring)[:1]
+            confidence = answer_confidence(question, quotes, ranked, scoring)
+            best = max(best, confidence)
+            if not quotes or confidence < threshold or _repeats(quotes[0], chosen, ranking.store):
+                continue
+            chosen.append(_mark(quotes[0], ranking))
+            passages[id(chosen[-1])] = quote_passage(chosen[-1], [hit for hit, _ in ranked])
+            if len(chosen) == sources:
+                break
+        if not chosen:
+            return Answer(asked, False, [], [hit for hit, _ in ranking.ranked[:k]], best)
+        arranged = in_date_order(asked, chosen)
+        hits = [hit for quote in arranged.quotes if (hit := passages[id(quote)])]
+        return Answer(asked, True, arranged.quotes, hits, best, arranged.as_of, arranged.date_order)
 
     def document_text(self, source: str) -> str:
         """The full text of document ``source``; every Hit and Quote offset points into it."""
@@ -164,25 +261,30 @@ class Retriever:
             return None
         return path
 
-    def _rank(self, question: str, k: int) -> tuple[list[tuple[Hit, list[ScoredSentence]]], Store]:
+    def _rank(self, question: str, k: int, wanted: DocumentFilter | None = None, *, collapse: bool = True) -> _Ranking:
         """The ``k`` best passages, each with its sentences' similarities to the question.
 
         Candidates are the nearest passages, the passages of the nearest sentences and the best
-        BM25 passages. A passage's dense score is its own similarity plus that of its best
-        sentence, which finds the passage holding the one sentence that answers even when the
-        rest is about other things; its final score adds its normalised BM25 score.
+        BM25 passages, all among the documents ``wanted`` lets through. A passage's dense score
+        is its own similarity plus that of its best sentence, which finds the passage holding the
+        one sentence that answers even when the rest is about other things; its final score adds
+        its normalised BM25 score. With ``collapse``, a passage whose text a better passage of a
+        copy of its document holds is left out (and named in that one's ``also_in``).
         """
         self.reload()
         store, scoring = self._store, self.scoring
+        scope = store.scope(wanted) if wanted else None
         lexical = store.lexical
         depth = max(scoring.candidates, k)
         query = self._embedder.encode_question(question)
-        nearest = {pid for pid, _ in store.search("passages", query, depth)}
+        nearest = {pid for pid, _ in store.search("passages", query, depth, scope)}
         candidates = set()
         if scoring.dense_weight:
             candidates |= nearest
-            candidates |= store.passages_of_sentences(sid for sid, _ in store.search("sentences", query, depth))
+            candidates |= store.passages_of_sentences(sid for sid, _ in store.search("sentences", query, depth, scope))
         bm25 = lexical.scores(question)
+        if scope is not None:
+            bm25 = np.where(scope.lexical, bm25, 0.0)
         candidates |= {pid for pid, _ in lexical.top(bm25, depth if scoring.lexical_weight else 0)}
         # Without candidates (BM25 alone, and no word in common), the nearest passages stand in.
         stored = list(store.passages(candidates or nearest).values())
@@ -202,7 +304,15 @@ class Retriever:
                 scoring.dense_weight + scoring.lexical_weight)
             scored.append((score, passage, sentences))
         scored.sort(key=lambda item: (-item[0], item[1].id))
-        return [(_hit(store, passage, score), sentences) for score, passage, sentences in scored[:k]], store
+        ranked: Ranked = []
+        for score, passage, sentences in scored:
+            if len(ranked) == k:
+                break
+            hit = _hit(store, passage, score)
+            if not (collapse and _repeats(hit, (earlier for earlier, _ in ranked), store)):
+                ranked.append((hit, sentences))
+        allowed = scope.sources if scope else None
+        return _Ranking([(_with_copies(hit, store, allowed), sentences) for hit, sentences in ranked], store, scope)
 
 
 def _attributed(quote: Quote, text: str) -> Quote:
@@ -215,6 +325,40 @@ def _hit(store: Store, stored: StoredPassage, score: float) -> Hit:
     p = stored.passage
     return Hit(store.passage_text(p), p.source, stored.title, p.page, p.start, p.end, round(score, 4),
                **store.document_details(p.source).about(p.page))
+
+
+def _with_copies(item: Hit | Quote, store: Store, allowed: frozenset[str] | None):
+    """``item`` with ``also_in``: the copies of its document (among ``allowed``) whose text holds it."""
+    holders = store.copy_finder.holders(item.source, item.text, allowed)
+    return replace(item, also_in=holders) if holders else item
+
+
+def _mark(quote: Quote, ranking: _Ranking) -> Quote:
+    """A quote from ``choose_quotes`` with its attribution and the copies that also hold it."""
+    store = ranking.store
+    attributed = _attributed(quote, store.document_text(quote.source))
+    return _with_copies(attributed, store, ranking.scope.sources if ranking.scope else None)
+
+
+def _repeats(item: Hit | Quote, earlier: Iterable[Hit | Quote], store: Store) -> bool:
+    """Whether ``item`` says what one of ``earlier`` says, from a copy of its document."""
+    return any(store.copy_finder.same_text(item.source, item.text, e.source, e.text) for e in earlier)
+
+
+def _marked(quotes: list[Quote], ranking: _Ranking) -> list[Quote]:
+    """The quotes with their attributions and the copies that also hold them; a quote that repeats
+    an earlier one from a copy of its document is left out: text is quoted once."""
+    marked: list[Quote] = []
+    for quote in quotes:
+        if not _repeats(quote, marked, ranking.store):
+            marked.append(_mark(quote, ranking))
+    return marked
+
+
+def _checked_count(sources: object) -> int:
+    if not isinstance(sources, int) or isinstance(sources, bool) or sources < 1:
+        raise InvalidInput(f"per_source must be a whole number of at least 1, not {sources!r}.")
+    return sources
 
 
 def _checked(question: str, k: int) -> str:

@@ -82,5 +82,11 @@ class Scoring:
     """Below this confidence the answer is "not found"; None = the index's calibrated threshold,
     else the built-in one for its model."""
 
+    # Dates (qa.timeline)
+    recency_margin: float = 0.1
+    """Quotes within this margin of the best are of similar strength: a question about the current
+    state is answered from the newest of them, and those of different dates that disagree are
+    all shown, in date order."""
+
 
 DEFAULT_SCORING = Scoring()

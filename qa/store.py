@@ -20,14 +20,16 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, replace
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from qa import copies
 from qa import vectors as vector_index
 from qa.config import DEFAULT_INDEX_TYPE, VERSION
+from qa.dates import iso_date
 from qa.errors import IndexCorrupt
 from qa.index_folder import make_private, record_pending, remove_leftovers
 from qa.manifest import (
@@ -38,6 +40,7 @@ from qa.manifest import (
     fsync_path,
     new_build_id,
 )
+from qa.filters import DocumentFilter, allowed_sources
 from qa.results import Document, DocumentInfo, Passage, Span
 
 Checkpoint = Callable[[str], None]
@@ -73,9 +76,11 @@ class DocumentDetails:
     page_labels: dict[int, str]
 
     def about(self, page: int | None) -> dict[str, str | None]:
-        """The ``date``, ``author``, ``url`` and ``page_label`` fields of a Hit on ``page``."""
-        fields = {key: str(self.metadata[key]) if self.metadata.get(key) else None for key in ("date", "author", "url")}
-        return {**fields, "page_label": self.page_labels.get(page) if page is not None else None}
+        """The ``date`` (ISO 8601, ``qa.dates``), ``author``, ``url`` and ``page_label`` fields of a
+        Hit on ``page``."""
+        fields = {key: str(self.metadata[key]) if self.metadata.get(key) else None for key in ("author", "url")}
+        return {"date": iso_date(self.metadata.get("date")), **fields,
+                "page_label": self.page_labels.get(page) if page is not None else None}
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,17 @@ class StoredPassage:
     passage: Passage
     sentence_ids: tuple[int, ...]
     title: str
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a filter lets through of a build: its documents, and which vector ids (and BM25 rows)
+    belong to them, as boolean masks indexed by id."""
+
+    sources: frozenset[str]
+    passages: np.ndarray
+    sentences: np.ndarray
+    lexical: np.ndarray
 
 
 class Store:
@@ -127,6 +143,7 @@ class Store:
             raise damaged(index_dir, f"it is inconsistent (vectors {found}, rows {counts}, manifest {expected})")
         self.document_text = lru_cache(maxsize=256)(self._document_text)
         self.document_details = lru_cache(maxsize=256)(self._document_details)
+        self.scope = lru_cache(maxsize=16)(self._scope)
         from qa.lexical import LexicalIndex
 
         try:
@@ -144,14 +161,49 @@ class Store:
         except (sqlite3.Error, KeyError, IndexError, ValueError, TypeError, RuntimeError) as err:
             raise damaged(self.index_dir, f"{what} can't be read ({type(err).__name__}: {err})") from err
 
-    def search(self, name: str, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(id, cosine) of the ``k`` nearest ``name`` vectors ("passages" or "sentences") to a unit query."""
+    def search(self, name: str, query: np.ndarray, k: int, within: Scope | None = None) -> list[tuple[int, float]]:
+        """(id, cosine) of the ``k`` nearest ``name`` vectors ("passages" or "sentences") to a unit
+        query; with ``within``, the nearest of the vectors it lets through."""
         index = self.vectors[name]
         if index.ntotal == 0:
             return []
         with self._reading(f"the {name} vectors"):
-            scores, ids = vector_index.search(index, query.reshape(1, -1), min(k, index.ntotal))
+            if within is None:
+                scores, ids = vector_index.search(index, query.reshape(1, -1), min(k, index.ntotal))
+            else:
+                scores, ids = vector_index.search_within(index, query.reshape(1, -1), k, getattr(within, name))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def _scope(self, wanted: DocumentFilter) -> Scope:
+        sources = allowed_sources(wanted, {source: record.date for source, record in self.manifest.documents.items()})
+        numbers, passage_owner, sentence_owner = self._owners
+        # One more entry than documents: owner -1 (an id no passage has) lands on it, and it stays False.
+        chosen = np.zeros(len(numbers) + 1, dtype=bool)
+        chosen[[numbers[source] for source in sources]] = True
+        passages = chosen[passage_owner]
+        return Scope(sources, passages, chosen[sentence_owner], passages[self.lexical.ids])
+
+    @cached_property
+    def _owners(self) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+        """Document numbers, and the number of the document that owns each passage and sentence id
+        (-1 for ids not in use); read once, when a filter first needs them."""
+        numbers = {source: i for i, source in enumerate(sorted(self.manifest.documents))}
+        with self._reading("the passages and sentences tables"):
+            passages = self._db.execute("SELECT id, source FROM passages").fetchall()
+            sentences = np.array(self._db.execute("SELECT id, passage FROM sentences").fetchall(),
+                                 dtype=np.int64).reshape(-1, 2)
+            passage_owner = np.full(max((pid for pid, _ in passages), default=-1) + 1, -1, dtype=np.int64)
+            for pid, source in passages:
+                passage_owner[pid] = numbers[source]
+            sentence_owner = np.full(int(sentences[:, 0].max(initial=-1)) + 1, -1, dtype=np.int64)
+            sentence_owner[sentences[:, 0]] = passage_owner[sentences[:, 1]]
+        return numbers, passage_owner, sentence_owner
+
+    @cached_property
+    def copy_finder(self) -> copies.CopyFinder:
+        """The build's copy groups (``qa.copies``), for marking what else holds a passage or quote."""
+        return copies.CopyFinder({source: r.copy_group for source, r in self.manifest.documents.items()},
+                                 self.document_text)
 
     def similarities(self, name: str, ids: list[int], query: np.ndarray) -> np.ndarray:
         """Cosine of the query with each of the stored ``name`` vectors ``ids``."""
@@ -297,7 +349,21 @@ class StoreWriter:
         make_private(store_path)
         if not base:
             self._db.executescript(_SCHEMA)
+        copies.create_table(self._db)
+        if base and base.manifest.copy_rules != copies.COPY_RULES:
+            self._bring_up_to_date()
         self._next_id = {name: self._max_id(name) + 1 for name in VECTOR_FILES}
+
+    def _bring_up_to_date(self) -> None:
+        """Give every document of an index made under older copy rules its sentence keys and its
+        record its date, from what the index stores: no file is read again."""
+        self._db.execute("DELETE FROM copy_keys")
+        for source, text, metadata in self._db.execute("SELECT source, text, metadata FROM documents").fetchall():
+            spans = [Span(a, b) for a, b in self._db.execute("SELECT start, end FROM sentences WHERE source = ?",
+                                                             (source,))]
+            copies.add_keys(self._db, source, copies.sentence_keys(text, spans))
+            if source in self.documents:
+                self.documents[source] = replace(self.documents[source], date=iso_date(_json_dict(metadata).get("date")))
 
     def _max_id(self, table: str) -> int:
         value = self._db.execute(f"SELECT MAX(id) FROM {table}").fetchone()[0]
@@ -317,6 +383,7 @@ class StoreWriter:
                     vector_index.remove(self.vectors[name], np.array(ids, dtype=np.int64))
                 self._db.execute(f"DELETE FROM {name} WHERE source = ?", (source,))
             self._db.execute("DELETE FROM documents WHERE source = ?", (source,))
+            copies.remove_keys(self._db, source)
             self.documents.pop(source, None)
 
     def add_document(self, document: Document, record: DocumentRecord, passages: list[Passage],
@@ -350,6 +417,7 @@ class StoreWriter:
             "INSERT INTO sentences VALUES (?, ?, ?, ?, ?)",
             [(int(sid), document.source, s.start, s.end, owner[s]) for sid, s in zip(sentence_ids, sentences)],
         )
+        copies.add_keys(self._db, document.source, copies.sentence_keys(document.text, sentences))
         if passages:
             self.vectors["passages"].add_with_ids(passage_vectors, passage_ids)
             self.vectors["sentences"].add_with_ids(np.ascontiguousarray(sentence_vectors, dtype=np.float32),
@@ -358,6 +426,9 @@ class StoreWriter:
 
     def commit(self, skipped: dict[str, SkippedFile]) -> Manifest:
         """Write the data files, then swap the manifest in atomically; returns the new manifest."""
+        groups = copies.copy_groups(self._db)
+        self.documents = {source: record if record.copy_group == groups.get(source) else
+                          replace(record, copy_group=groups.get(source)) for source, record in self.documents.items()}
         self._db.commit()
         write_lexical(self._db, self.index_dir / self.files["lexical"])
         self._db.close()
@@ -383,6 +454,7 @@ class StoreWriter:
             skipped=skipped,
             not_found=self._not_found,
             runtime=self.runtime,
+            copy_rules=copies.COPY_RULES,
         )
         manifest.save(self.index_dir, before_swap=lambda: self._checkpoint("swap"))
         self._checkpoint("after-swap")

@@ -80,8 +80,9 @@ def format_answer(answer: Answer, terminal: Terminal = Terminal(), *, full: bool
     between » and «). Not found: the closest passages, one line each, or whole with ``full``.
     """
     if answer.answered:
-        return "\n\n".join(_quote_block(answer, number, quote, terminal)
-                           for number, quote in enumerate(answer.quotes, start=1))
+        blocks = [_quote_block(answer, number, quote, terminal) for number, quote in enumerate(answer.quotes, start=1)]
+        heading = [terminal.style(printable(answer.time_note), bold=True)] if answer.time_note else []
+        return "\n\n".join(heading + blocks)
     lines = [terminal.style("Not found in the documents.", bold=True)]
     if answer.hits:
         lines.append("Closest passages (weak matches, not answers):")
@@ -90,10 +91,18 @@ def format_answer(answer: Answer, terminal: Terminal = Terminal(), *, full: bool
     return "\n".join(lines)
 
 
+def also_in(item: Hit | Quote) -> str:
+    """'also in: b.html, c.pdf (3 documents)' for text that copies of one story share, or ""."""
+    if not item.also_in:
+        return ""
+    return printable(f"also in: {', '.join(item.also_in)} ({len(item.also_in) + 1} documents)")
+
+
 def citation(item: Hit | Quote) -> str:
-    """'Title (file, p. N, chars a-b; score s)', printable."""
+    """'Title (file, date, p. N, chars a-b; score s)', printable."""
+    date = f", {item.date}" if item.date else ""
     page = f", p. {item.page}" if item.page is not None else ""
-    return printable(f"{item.title} ({item.source}{page}, chars {item.start}-{item.end}; score {item.score:.2f})")
+    return printable(f"{item.title} ({item.source}{date}{page}, chars {item.start}-{item.end}; score {item.score:.2f})")
 
 
 def _quote_block(answer: Answer, number: int, quote: Quote, terminal: Terminal) -> str:
@@ -103,6 +112,8 @@ def _quote_block(answer: Answer, number: int, quote: Quote, terminal: Terminal) 
     if quote.context:  # whose list or words it is, from before the quote
         said = printable(" ".join(quote.context.text.split()))
         lines.insert(0, terminal.style(f"    {_shortened(said, terminal.width - 4)} \u2026", dim=True))
+    if quote.also_in:
+        lines.append(terminal.style(f"    {also_in(quote)}", dim=True))
     context = answer.passage_of(quote)
     if context:
         before = context.text[: quote.start - context.start]
@@ -143,7 +154,8 @@ def _weak_match(number: int, hit: Hit, terminal: Terminal, full: bool) -> str:
         body = textwrap.fill(text, max(MIN_WIDTH, terminal.width - 6))
         return f"{head}{terminal.style(citation(hit), dim=True)}\n" + textwrap.indent(body, "      ")
     page = f", p. {hit.page}" if hit.page is not None else ""
-    label = printable(f"{hit.source}{page} ({hit.score:.2f}): ")
+    date = f", {hit.date}" if hit.date else ""
+    label = printable(f"{hit.source}{date}{page} ({hit.score:.2f}): ")
     line = label + text
     room = terminal.width - len(head)
     if len(line) > room:

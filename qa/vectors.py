@@ -152,6 +152,35 @@ def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
 
 
+def search_within(index, queries: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`search` among the ids where the boolean mask ``allowed`` is True only.
+
+    FAISS skips the other ids while it scans (an ``IDSelectorBitmap``), so these are the nearest
+    allowed vectors, not the nearest vectors with the rest dropped. An IVF index scans more of
+    its lists the fewer vectors the mask allows (as many allowed vectors as an unfiltered search
+    scans vectors, up to all lists): the nearest allowed vectors of a narrow filter are farther
+    from the query, in lists an unfiltered search would not open.
+    """
+    import faiss
+
+    allowed_count = int(np.count_nonzero(allowed))
+    k = min(k, allowed_count)
+    if k == 0:
+        return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+    bitmap = np.packbits(allowed, bitorder="little")  # referenced until the search returns
+    selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    faiss.omp_set_num_threads(1)
+    if not isinstance(index, faiss.IndexIVF):
+        return index.search(queries, k, params=faiss.SearchParameters(sel=selector))
+    share = allowed_count / max(index.ntotal, 1)
+    nprobe = min(index.nlist, math.ceil(index.nprobe / share))
+    scores, found = index.search(queries, k, params=faiss.SearchParametersIVF(sel=selector, nprobe=nprobe))
+    if (found < 0).any() and nprobe < index.nlist:  # the lists opened held too few: open them all
+        scores, found = index.search(queries, k, params=faiss.SearchParametersIVF(sel=selector, nprobe=index.nlist))
+    return scores, found
+
+
 def problem(index, dimension: int) -> str | None:
     """What makes ``index`` unusable as one of qa's vector indexes (None when it is fine)."""
     import faiss

@@ -38,13 +38,33 @@ def corpus_dir(tmp_path_factory) -> Path:
     return folder
 
 
+def built_index(tmp_path_factory, name: str, documents: Path, embedder: Embedder) -> Path:
+    """A new index folder of ``documents``, built with the session's model."""
+    folder = tmp_path_factory.mktemp(name)
+    build_index([documents], folder, embedder=embedder, progress=False)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def index_dir(tmp_path_factory, corpus_dir, embedder) -> Path:
-    folder = tmp_path_factory.mktemp("index")
-    build_index([corpus_dir], folder, embedder=embedder, progress=False)
-    return folder
+    return built_index(tmp_path_factory, "index", corpus_dir, embedder)
 
 
 @pytest.fixture(scope="session")
 def retriever(index_dir, embedder) -> Retriever:
     return Retriever.load(index_dir, embedder=embedder)
+
+
+NEWS = DATA / "news"
+"""Dated articles written for these tests: one wire story saved three times (txt, md, html) and
+two outlets' own reports of a flood, dated four days apart, with different figures."""
+
+
+@pytest.fixture(scope="session")
+def news_index(tmp_path_factory, embedder) -> Path:
+    return built_index(tmp_path_factory, "news-index", NEWS, embedder)
+
+
+@pytest.fixture(scope="session")
+def news(news_index, embedder) -> Retriever:
+    return Retriever.load(news_index, embedder=embedder)

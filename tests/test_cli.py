@@ -35,12 +35,13 @@ def test_ask_json_has_the_documented_shape(run, index_dir):
                  "Which administration is sending cluster munitions to Ukraine?")
     assert result.exit_code == 0
     answer = json.loads(result.stdout)
-    assert list(answer) == ["question", "answered", "quotes", "passages"]
+    assert list(answer) == ["question", "answered", "quotes", "passages", "as_of", "date_order"]
     assert answer["answered"] is True
     keys = ["text", "source", "title", "page", "start", "end", "score"]  # the contract: extended, never changed
     assert all(list(q)[: len(keys)] == keys for q in answer["quotes"] + answer["passages"])
     assert all("context" in q for q in answer["quotes"])
     assert all({"date", "author", "url", "page_label"} <= set(q) for q in answer["quotes"] + answer["passages"])
+    assert all(list(q)[-1] == "also_in" for q in answer["quotes"] + answer["passages"])
     assert "Biden administration" in answer["quotes"][0]["text"]
     assert answer["quotes"][0]["source"] == "nato-cluster-munitions.txt"
 

@@ -135,7 +135,7 @@ def test_api_answer_is_the_qa_ask_json(ui_retriever):
     assert ask(ui_retriever, NATO) == ui_retriever.ask(NATO).to_json()
     follow_up = ask(ui_retriever, "What about Russia?", [NATO])
     assert follow_up == ui_retriever.ask("What about Russia? position cluster munitions").to_json()
-    assert set(follow_up) == {"question", "answered", "quotes", "passages"}
+    assert set(follow_up) == {"question", "answered", "quotes", "passages", "as_of", "date_order"}
 
 
 @pytest.mark.parametrize("host, share, auth, warned", [

@@ -152,3 +152,26 @@ def test_api_ask_with_a_malformed_history_is_a_clear_error(chat_server, history)
     client = Client(chat_server[0], verbose=False)
     with pytest.raises(AppError, match="history must be a list of the earlier questions"):
         client.predict("What about Russia?", history, api_name="/ask")
+
+
+@pytest.mark.browser
+def test_the_document_filter_and_each_source_mode_reach_the_answer(page):
+    page.click("#filters .label-wrap")
+    page.click("#only-documents input")
+    # The choices arrive once the page has listed the indexed documents.
+    page.click("#only-documents li[data-testid=dropdown-option]:has-text('orchard.txt')")
+    page.keyboard.press("Escape")
+    ask_in_page(page, "How much fish does a pelican eat?")
+    cards = page.locator("#sources .qa-source-head").all_inner_texts()
+    assert cards and all("orchard.txt" in card for card in cards)  # pelicans.md was filtered out before ranking
+
+    page.click("#only-documents .remove-all")
+    page.get_by_label("Each source").check()
+    answer = ask_in_page(page, "What does the Brackenridge orchard grow and what do pelicans eat?")
+    cited = " ".join(page.locator(f"{BOT} .qa-cite").all_inner_texts())
+    assert "orchard.txt" in cited and "pelicans.md" in cited, answer.inner_text()  # a quote from each
+
+    page.fill("#since input, #since textarea", "2020")  # no document here says when it was published
+    page.fill("#question textarea", NATO)
+    page.press("#question textarea", "Enter")
+    page.wait_for_selector("text=No indexed document is dated 2020-01-01 to now.")

@@ -30,9 +30,9 @@ from qa import (
     Retriever,
     build_index,
 )
-from ui.chat import ask, clear, respond, select_message, user_error
+from ui.chat import ANSWER_MODES, ask, clear, respond_with_options, select_message, user_error
 from ui.document_view import add_document_route
-from ui.documents import add_documents, refresh, remove_document
+from ui.documents import add_documents, filter_choices, refresh, remove_document
 from ui.login import Login
 from ui.render import render_sources
 from ui.upload import MAX_UPLOAD_BYTES
@@ -85,6 +85,15 @@ def build_app(
                                           placeholder="Ask a question and press Enter")
                     ask_button = gr.Button("Ask", variant="primary", elem_id="ask", scale=1, min_width=70)
                     clear_button = gr.Button("Clear", elem_id="clear", scale=1, min_width=70)
+                with gr.Accordion("Dates, documents, sources", open=False, elem_id="filters"):
+                    with gr.Row():
+                        since = gr.Textbox(label="Since (date)", placeholder="2024-03-01, 2024-03 or 2024",
+                                           elem_id="since", max_length=10)
+                        until = gr.Textbox(label="Until (date)", placeholder="2024-03-31, 2024-03 or 2024",
+                                           elem_id="until", max_length=10)
+                    only = gr.Dropdown(label="Only these documents (none chosen: all)", choices=[], value=[],
+                                       multiselect=True, elem_id="only-documents")
+                    mode = gr.Radio(list(ANSWER_MODES), value=ANSWER_MODES[0], label="Answer", elem_id="answer-mode")
                 if any(Path(d.source).name == BUNDLED_ARTICLE for d in retriever.documents()):
                     gr.Examples([[q] for q in EXAMPLES], inputs=question, label="Examples (bundled article)")
             with gr.Column(scale=2, elem_id="sources-column"):
@@ -100,27 +109,35 @@ def build_app(
                 remove_button = gr.Button("Remove", elem_id="remove", scale=1, min_width=90)
             documents = gr.HTML(elem_id="documents")
 
-        chat_io = {"inputs": [question, chatbot, turns], "outputs": [question, chatbot, turns, sources]}
-        question.submit(partial(respond, retriever), **chat_io, **ui_only, **model)
-        ask_button.click(partial(respond, retriever), **chat_io, **ui_only, **model)
+        chat_io = {"inputs": [question, chatbot, turns, since, until, only, mode],
+                   "outputs": [question, chatbot, turns, sources]}
+        question.submit(partial(respond_with_options, retriever), **chat_io, **ui_only, **model)
+        ask_button.click(partial(respond_with_options, retriever), **chat_io, **ui_only, **model)
         for cleared in (clear_button.click, chatbot.clear):
             cleared(clear, outputs=[question, chatbot, turns, sources], **ui_only)
         chatbot.select(select_message, inputs=turns, outputs=sources, **ui_only)
         # Listing runs in the model queue: a question switching builds never races it.
         listing = {"fn": partial(refresh, retriever), "outputs": [documents, remove_choice, known], **ui_only, **model}
+        choosing = {"fn": filter_choices, "inputs": [known, only], "outputs": only, **ui_only}
         upload.upload(partial(add_documents, docs_dir, retriever.index_dir, embedder), inputs=[upload, known],
-                      outputs=[report, upload], show_progress_on=[report], **ui_only, **indexing).then(**listing)
+                      outputs=[report, upload], show_progress_on=[report], **ui_only, **indexing
+                      ).then(**listing).then(**choosing)
         remove_button.click(partial(remove_document, docs_dir, retriever.index_dir), inputs=[remove_choice, known],
-                            outputs=report, show_progress_on=[report], **ui_only, **indexing).then(**listing)
-        demo.load(**listing)
+                            outputs=report, show_progress_on=[report], **ui_only, **indexing
+                            ).then(**listing).then(**choosing)
+        demo.load(**listing).then(**choosing)
         # The model loads once the page is up: the page isn't slowed, and the person is typing.
         demo.load(partial(warm_up, retriever), show_progress="hidden", **ui_only, **model)
 
-        def ask_api(question: str, history: list[str] | None = None) -> dict:
+        def ask_api(question: str, history: list[str] | None = None, since: str | None = None,
+                    until: str | None = None, source: list[str] | None = None, per_source: int | None = None) -> dict:
             """Answer a question, read as a follow-up to the earlier questions in history (oldest
-            first), with the same JSON as `qa ask --json`."""
+            first), with the same JSON as `qa ask --json`; since, until (dates), source (globs over
+            document ids) and per_source (a number of documents) as `qa ask` --since, --until,
+            --source and --sources."""
             try:
-                return ask(retriever, question, history)
+                return ask(retriever, question, history, since=since, until=until, source=source or None,
+                           per_source=per_source)
             except QAError as err:
                 raise user_error(err) from err
 

@@ -5,6 +5,7 @@ Plain functions of the retriever and the page's state, so they can be tested wit
 
 from __future__ import annotations
 
+import glob
 import html
 from dataclasses import dataclass
 
@@ -16,6 +17,30 @@ from ui.render import escape_text, render_answer, render_sources
 
 MAX_HISTORY = 100
 """The /ask API reads at most this many earlier questions."""
+ANSWER_MODES = ("One answer", "Each source")
+EACH_SOURCE = 5
+""""Each source" quotes the best sentence of each of up to this many documents."""
+
+
+@dataclass(frozen=True)
+class AskOptions:
+    """The page's filters and answer mode: a date range, the documents to ask (none = all), and
+    one answer or the best quote of each source."""
+
+    since: str = ""
+    until: str = ""
+    documents: tuple[str, ...] = ()
+    each_source: bool = False
+
+    def arguments(self) -> dict:
+        """The keyword arguments of ``Retriever.ask`` that these options stand for."""
+        return {
+            "since": self.since.strip() or None,
+            "until": self.until.strip() or None,
+            # Document ids are matched as globs: escape any * ? [ in them.
+            "source": [glob.escape(source) for source in self.documents] or None,
+            "per_source": EACH_SOURCE if self.each_source else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -42,9 +67,10 @@ def understand(question: str, previous: Interpretation | None) -> Interpretation
 
 
 def respond(
-    retriever: Retriever, question: str, history: list[dict], turns: list[Turn], k: int = DEFAULT_K
+    retriever: Retriever, question: str, history: list[dict], turns: list[Turn], k: int = DEFAULT_K,
+    options: AskOptions = AskOptions(),
 ) -> tuple[str, list[dict], list[Turn], str]:
-    """Answer ``question`` in the context of the conversation so far.
+    """Answer ``question`` in the context of the conversation so far, within ``options``.
 
     Returns the cleared input box, the chat history with the new turn, the turns and the
     sources panel for the new answer. An empty question changes nothing. A follow-up is read
@@ -56,7 +82,7 @@ def respond(
     previous = turns[-1] if turns else None
     interpretation = understand(question, previous.interpretation if previous and previous.answer.answered else None)
     try:
-        answer = retriever.ask(interpretation.query, k)
+        answer = retriever.ask(interpretation.query, k, **options.arguments())
     except QAError as err:
         raise user_error(err) from err
     searched = interpretation.query if interpretation.is_followup else None
@@ -67,6 +93,15 @@ def respond(
         {"role": "assistant", "content": render_answer(answer, searched, turn)},
     ]
     return "", history, [*turns, Turn(interpretation, answer)], render_sources(answer, turn)
+
+
+def respond_with_options(
+    retriever: Retriever, question: str, history: list[dict], turns: list[Turn], since: str | None,
+    until: str | None, documents: list[str] | None, mode: str | None,
+) -> tuple[str, list[dict], list[Turn], str]:
+    """:func:`respond` with the page's filter fields and answer mode as they were when asked."""
+    options = AskOptions(since or "", until or "", tuple(documents or ()), mode == ANSWER_MODES[1])
+    return respond(retriever, question, history, turns, options=options)
 
 
 def sources_for(turns: list[Turn], message_index: int) -> str:
@@ -96,8 +131,10 @@ def checked_history(history: object) -> list[str]:
     return [q for q in history if len(q) <= MAX_QUESTION_CHARS]
 
 
-def ask(retriever: Retriever, question: str, history: list[str] | None = None, k: int = DEFAULT_K) -> dict:
-    """The ``qa ask --json`` answer to ``question``, read as a follow-up to ``history``."""
+def ask(retriever: Retriever, question: str, history: list[str] | None = None, k: int = DEFAULT_K,
+        **filters) -> dict:
+    """The ``qa ask --json`` answer to ``question``, read as a follow-up to ``history``; ``filters``
+    are ``Retriever.ask``'s ``since``, ``until``, ``source`` and ``per_source``."""
     earlier = checked_history(history)
     previous = interpret_history(earlier[:-1], earlier[-1]) if earlier else None
-    return retriever.ask(understand(question, previous).query, k).to_json()
+    return retriever.ask(understand(question, previous).query, k, **filters).to_json()

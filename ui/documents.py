@@ -39,8 +39,19 @@ def refresh(retriever: Retriever) -> tuple[str, dict, list[DocumentInfo]]:
     """The documents panel, the removal choices and the list behind them, from the newest build."""
     retriever.reload()
     documents = retriever.documents()
-    choices = [(f"{d.title} ({d.source})" if d.title != d.source else d.source, d.source) for d in documents]
-    return render_documents(documents), gr.update(choices=choices, value=None), documents
+    return render_documents(documents), gr.update(choices=document_choices(documents), value=None), documents
+
+
+def document_choices(documents: Sequence[DocumentInfo]) -> list[tuple[str, str]]:
+    """(label, id) of each document, for a dropdown."""
+    return [(f"{d.title} ({d.source})" if d.title != d.source else d.source, d.source) for d in documents]
+
+
+def filter_choices(documents: Sequence[DocumentInfo], chosen: list[str] | None) -> dict:
+    """The page's document filter: the indexed documents to choose from; chosen ones that are no
+    longer indexed are let go."""
+    sources = {d.source for d in documents}
+    return gr.update(choices=document_choices(documents), value=[c for c in chosen or [] if c in sources])
 
 
 def while_locked(work: Callable[[], T], waiting: Callable[[float], tuple],

@@ -62,13 +62,25 @@ def passage_url(passage: Hit | Quote, quotes: Sequence[Quote] = ()) -> str:
 
 
 def describe(item: Hit | Quote | DocumentInfo, page: int | None = None) -> str:
-    """'Title — file, p. N' as escaped HTML; a long title is shortened, and shown whole on hover."""
+    """'Title — file, date, p. N' as escaped HTML; a long title is shortened, and shown whole on hover."""
     parts = [item.source] if item.title != item.source else []
+    if getattr(item, "date", None):
+        parts.append(item.date)
     if page:
         parts.append(f"p. {page}")
     tail = f" — {escape_text(', '.join(parts))}" if parts else ""
     title = item.title if len(item.title) <= MAX_TITLE else item.title[: MAX_TITLE - 1].rstrip() + "…"
     return f'<strong class="qa-title" title="{escape_text(item.title)}">{escape_text(title)}</strong>{tail}'
+
+
+def also_in(item: Hit | Quote) -> str:
+    """"also in: b.html, c.pdf (3 documents)", each copy a link to open it, for text that copies of
+    one story share; or ""."""
+    if not item.also_in:
+        return ""
+    links = ", ".join(f'<a href="{escape_text(document_url(copy))}" target="_blank" rel="noopener noreferrer">'
+                      f"{escape_text(copy)}</a>" for copy in item.also_in)
+    return f'<span class="qa-also-in">also in: {links} ({len(item.also_in) + 1} documents)</span>'
 
 
 def highlight(passage: Hit | Quote, marks: Sequence[tuple[int, Quote]]) -> str:
@@ -103,6 +115,8 @@ def render_answer(answer: Answer, searched_for: str | None = None, turn: int = 0
             f'<p class="qa-searched">Searched for: <em>{escape_text(searched_for)}</em> '
             "(not what you meant? ask the whole question)</p>"
         )
+    if answer.answered and answer.time_note:
+        parts.append(f'<p class="qa-as-of"><strong>{escape_text(answer.time_note)}</strong></p>')
     if not answer.answered:
         parts.append(f'<p class="qa-not-found"><strong>{NOT_FOUND}</strong></p>')
         if answer.hits:
@@ -112,7 +126,8 @@ def render_answer(answer: Answer, searched_for: str | None = None, turn: int = 0
         if quote.context:  # whose list or words it is, from before the quote
             parts.append(f'<p class="qa-context">{escape_text(quote.context.text)} …</p>')
         parts.append(f'<blockquote class="qa-quote">{escape_text(quote.text)} {marker}</blockquote>')
-        parts.append(f'<p class="qa-cite">[{number}] {describe(quote, quote.page)}</p>')
+        copies = f"<br>{also_in(quote)}" if quote.also_in else ""
+        parts.append(f'<p class="qa-cite">[{number}] {describe(quote, quote.page)}{copies}</p>')
     if answer.answered:
         parts.append('<p class="qa-actions"><button class="qa-copy" type="button">Copy quotes</button></p>'
                      f'<span class="qa-copy-text">{escape_text(copy_text(answer)).replace("<br>", "&#10;")}</span>')
@@ -128,7 +143,7 @@ def copy_text(answer: Answer) -> str:
     lines = []
     for quote in answer.quotes:
         where = [quote.title] if quote.title != quote.source else []
-        where += [quote.source] + ([f"p. {quote.page}"] if quote.page else [])
+        where += [quote.source] + [d for d in (quote.date,) if d] + ([f"p. {quote.page}"] if quote.page else [])
         lines.append(f"\u201c{quote.text}\u201d \u2014 {', '.join(where)}")
     return "\n\n".join(lines)
 
@@ -153,9 +168,10 @@ def _source_card(passage: Hit | Quote, body: str, badge: str, marks: Sequence[tu
         'target="_blank" rel="noopener noreferrer">Open original</a>'
     )
     holds = "".join(f" qa-holds-{number}" for number, _ in marks)
+    copies = f"<br>{also_in(passage)}" if passage.also_in else ""
     return (
         f'<div class="qa-source{holds} {extra_class}">'
-        f'<div class="qa-source-head">{badge}{describe(passage, passage.page)} · {link}</div>'
+        f'<div class="qa-source-head">{badge}{describe(passage, passage.page)} · {link}{copies}</div>'
         f'<div class="qa-passage">{body}</div></div>'
     )
 
