@@ -32,13 +32,15 @@ def main() -> None:
     parser.add_argument("--workers", default="2", help="comma-separated worker counts for local clusters ('' for none)")
     parser.add_argument("--cluster", default=None, help="also index on the Ray cluster at this address")
     parser.add_argument("--skip-single", action="store_true", help="skip the single-process build")
+    parser.add_argument("--runtime", default=None, help="embedding runtime for every build [default: qa's]")
     args = parser.parse_args()
     sizes = sorted(int(n) for n in args.docs.split(","))
     runs = [] if args.skip_single else [("one process", {})]
     runs += [(f"--workers {n}", {"workers": int(n)}) for n in filter(None, args.workers.split(","))]
     runs += [(f"--cluster {args.cluster}", {"cluster": args.cluster})] if args.cluster else []
-    print(machine(), flush=True)
+    print(machine(), f"runtime {args.runtime or 'default'}", flush=True)
     for label, options in runs:
+        options["runtime"] = args.runtime
         measured = [_build(label, write_scifact_docs(WORK / f"docs-scifact-{n}", n), n, options) for n in sizes]
         if len(measured) > 1:
             (small_passages, small_s), (large_passages, large_s) = measured[0], measured[-1]

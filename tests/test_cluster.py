@@ -174,7 +174,7 @@ def index_contents(index: Path) -> tuple[dict, dict, dict]:
 
 
 def assert_same_index(actual: Path, expected: Path) -> None:
-    """Same documents, passages, sentences and offsets; vectors within 1e-5 (both fp32 on this machine)."""
+    """Same documents, passages, sentences and offsets; vectors within 1e-5."""
     documents, passages, sentences = index_contents(actual)
     expected_documents, expected_passages, expected_sentences = index_contents(expected)
     assert documents == expected_documents
@@ -187,49 +187,53 @@ def assert_same_index(actual: Path, expected: Path) -> None:
 
 
 QUESTIONS = ("When was the Kestrel Lighthouse built?", "Which administration is sending cluster munitions to Ukraine?")
+FP32 = "onnx"
+"""The runtime of these tests' indexes. Vectors must agree to 1e-5 in fp32; onnx-int8 quantises
+activations per batch, so its vectors move with whatever else a batch holds (up to ~0.016 between
+an incremental and a fresh build, cluster or not)."""
 
 
-def answers(index: Path, embedder) -> list:
-    retriever = Retriever.load(index, embedder=embedder)
+def answers(index: Path) -> list:
+    retriever = Retriever.load(index)
     return [retriever.ask(question).to_json() for question in QUESTIONS]
 
 
 @pytest.mark.slow
-def test_a_cluster_builds_and_updates_the_index_a_single_process_builds(ray_cluster, tmp_path, corpus_dir, index_dir,
-                                                                        embedder):
-    on_cluster = tmp_path / "on-cluster"
-    result = CliRunner().invoke(cli, ["index", str(corpus_dir), "--index-dir", str(on_cluster),
+def test_a_cluster_builds_and_updates_the_index_a_single_process_builds(ray_cluster, tmp_path, corpus_dir):
+    single, on_cluster = tmp_path / "single", tmp_path / "on-cluster"
+    build_index([corpus_dir], single, runtime=FP32, progress=False)
+    result = CliRunner().invoke(cli, ["index", str(corpus_dir), "--index-dir", str(on_cluster), "--runtime", FP32,
                                       "--cluster", ray_cluster, "--json", "--no-progress"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert (report["documents"], report["added"], report["skipped"]) == (5, 5, [])
-    assert_same_index(on_cluster, index_dir)  # index_dir: the same five files indexed in this process
-    assert answers(on_cluster, embedder) == answers(index_dir, embedder)
+    assert_same_index(on_cluster, single)
+    assert answers(on_cluster) == answers(single)
 
     docs, updated = tmp_path / "docs", tmp_path / "updated"
     shutil.copytree(corpus_dir, docs)
-    build_index([docs], updated, embedder=embedder, progress=False)
+    build_index([docs], updated, runtime=FP32, progress=False)
     (docs / "owls.txt").write_text("Barn owls swallow their prey whole and later cough up pellets of fur and bone.\n")
     (docs / "honeybees.md").unlink()
     (docs / "empty.txt").write_text("")
-    update = build_index([docs], updated, cluster=ray_cluster, progress=False)
+    update = build_index([docs], updated, cluster=ray_cluster, progress=False)  # in the index's runtime
     assert (update.added, update.updated, update.removed, update.unchanged) == (1, 0, 1, 4)
     assert [(Path(s.path).name, s.reason) for s in update.skipped] == [("empty.txt", "empty file")]
-    build_index([docs], tmp_path / "fresh", embedder=embedder, progress=False)
+    build_index([docs], tmp_path / "fresh", runtime=FP32, progress=False)
     assert_same_index(updated, tmp_path / "fresh")
 
 
 @pytest.mark.slow
 def test_a_worker_node_killed_mid_build_the_build_finishes_and_the_old_index_answers_meanwhile(
-        ray_cluster, tmp_path, corpus_dir, embedder, monkeypatch, caplog):
+        ray_cluster, tmp_path, corpus_dir, monkeypatch, caplog):
     caplog.set_level(logging.INFO, logger="qa.cluster")
     docs, index = tmp_path / "docs", tmp_path / "index"
     for copy in ("a", "b"):
         shutil.copytree(corpus_dir, docs / copy)
-    build_index([docs], index, embedder=embedder, progress=False)
+    build_index([docs], index, runtime=FP32, progress=False)
     shutil.copytree(index, tmp_path / "single")
-    before = answers(index, embedder)
-    retriever = Retriever.load(index, embedder=embedder)
+    before = answers(index)
+    retriever = Retriever.load(index)
     # Each file its own batch: of ten, five at most are out before the first comes back and the node is
     # killed (once its worker is ready), so some go to the dead node's worker and must be sent again.
     monkeypatch.setattr("qa.indexer.EMBED_BATCH_SENTENCES", 1)
@@ -241,7 +245,7 @@ def test_a_worker_node_killed_mid_build_the_build_finishes_and_the_old_index_ans
             _stop_node(ray_cluster.worker)
             meanwhile.append(retriever.ask(QUESTIONS[0]).to_json())
 
-    report = build_index([docs], index, cluster=ray_cluster, rebuild=True, progress=False,
+    report = build_index([docs], index, cluster=ray_cluster, rebuild=True, runtime=FP32, progress=False,
                          checkpoint=kill_the_worker_node)
     assert meanwhile == before[:1]  # the previous index answered while the node was gone
     assert "an embedding worker died" in caplog.text  # its batches went to the head's worker
