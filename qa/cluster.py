@@ -20,6 +20,7 @@ import importlib.util
 import logging
 import math
 import os
+import sys
 from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -75,7 +76,9 @@ def cluster_source(cluster: str | None, workers: int | None) -> FileSource:
 def _embed_on_cluster(cluster: str, workers: int | None, files: list[tuple[SourceFile, str]],
                       build: _Build) -> Iterator[EmbeddedFile]:
     runtime = build.embedder.runtime  # the index's: its vectors all come from one runtime
-    with _connected(cluster, workers) as ray:
+    # Ray prints its workers' and nodes' failures to stdout from a thread; stdout is the caller's
+    # (`qa index --json`), so while Ray runs here they go to stderr.
+    with contextlib.redirect_stdout(sys.stderr), _connected(cluster, workers) as ray:
         pool = _WorkerPool(ray, build.model, runtime, workers)
         try:
             dimension = pool.dimension()

@@ -225,7 +225,7 @@ def test_a_cluster_builds_and_updates_the_index_a_single_process_builds(ray_clus
 
 @pytest.mark.slow
 def test_a_worker_node_killed_mid_build_the_build_finishes_and_the_old_index_answers_meanwhile(
-        ray_cluster, tmp_path, corpus_dir, monkeypatch, caplog):
+        ray_cluster, tmp_path, corpus_dir, monkeypatch, caplog, capsys):
     caplog.set_level(logging.INFO, logger="qa.cluster")
     docs, index = tmp_path / "docs", tmp_path / "index"
     for copy in ("a", "b"):
@@ -249,6 +249,7 @@ def test_a_worker_node_killed_mid_build_the_build_finishes_and_the_old_index_ans
                          checkpoint=kill_the_worker_node)
     assert meanwhile == before[:1]  # the previous index answered while the node was gone
     assert "an embedding worker died" in caplog.text  # its batches went to the head's worker
+    assert capsys.readouterr().out == ""  # Ray's notes on the dead node's tasks went to stderr, not stdout
     assert (report.documents, report.added) == (10, 10)
     assert_same_index(index, tmp_path / "single")
     assert [retriever.ask(question).to_json() for question in QUESTIONS] == before
