@@ -4,11 +4,13 @@ Measures, in one run, on SciFact's 5,183 abstracts (one .txt file each):
   - raw sentence-transformers ``encode()`` of qa's passages and of qa's distinct sentences;
   - qa's own GPU encoder (``encode_pipelined``) on the same texts;
   - ``build_index`` end to end (read, split, embed, store), with its phases;
+  - ``build_index(cluster="local", workers=N)`` end to end for each N of ``--cluster-workers``:
+    reading and splitting in Ray tasks on the CPUs, N embedding workers sharing the GPU(s);
   - SciFact nDCG@10 through ``Retriever.search`` for fp16 and fp32 indexes on the GPU, and on the
     CPU in bf16 and fp32 when that CPU supports bf16.
 
     python benchmarks/bench_gpu.py --out results/          # on a GPU machine
-    python benchmarks/bench_gpu.py --limit 40 --skip-cpu   # smoke test anywhere
+    python benchmarks/bench_gpu.py --limit 40 --skip-cpu --cluster-workers ''   # smoke test anywhere
 
 Results are printed and written to OUT/gpu_results.json.
 """
@@ -26,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import machine, qa_texts, scifact_dir
+from common import machine, qa_texts, scifact_dir, timed_build
 
 
 def main() -> None:
@@ -40,6 +42,8 @@ def main() -> None:
     parser.add_argument("--skip-cpu", action="store_true", help="skip the CPU bf16/fp32 quality check")
     parser.add_argument("--cpu-budget", type=float, default=240.0,
                         help="start no CPU index build after this many seconds of the run")
+    parser.add_argument("--cluster-workers", default="1,4,8",
+                        help="comma-separated embedding worker counts for `qa index --cluster local` ('' to skip)")
     args = parser.parse_args()
     started = time.perf_counter()
 
@@ -123,6 +127,7 @@ def main() -> None:
     print(f"ratio qa index / raw encode: passages {index_rate / raw_p:.2f}, sentences {index_rate / raw_s:.2f}",
           flush=True)
     _save(results, args.out)
+    _cluster_rates(docs, args.cluster_workers, results, args.out)
 
     if not args.skip_quality:
         quality = results["ndcg@10"] = {}
@@ -153,6 +158,20 @@ def main() -> None:
     _save(results, args.out)
     print(json.dumps(results, indent=1))
     shutil.rmtree(work, ignore_errors=True)
+
+
+def _cluster_rates(docs: Path, workers: str, results: dict, out: str | None) -> None:
+    """`qa index --cluster local --workers N` end to end. "After start-up" divides all passages by
+    the time after the first batch of vectors came back (Ray and the workers' model loading
+    excluded; the first batch, ~2,048 of SciFact's ~50,000 sentences, counts as free)."""
+    for count in filter(None, workers.split(",")):
+        passages, seconds, first_vectors = timed_build(docs, cluster="local", workers=int(count))
+        row = {"passages": passages, "seconds": round(seconds, 2), "passages_per_s": round(passages / seconds, 1),
+               "first_vectors_s": round(first_vectors, 2),
+               "after_start_up_passages_per_s": round(passages / (seconds - first_vectors), 1)}
+        results.setdefault("qa_index_cluster_local", {})[count] = row
+        print(f"qa index --cluster local --workers {count}: {row}", flush=True)
+        _save(results, out)
 
 
 def _dump(embedder, passages: list[str], sentences: list[str], queries: list[str], out: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import platform
+import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -87,3 +89,21 @@ def machine() -> str:
     except ImportError:
         pass
     return text
+
+
+def timed_build(docs: Path, **options) -> tuple[int, float, float]:
+    """Build an index of ``docs`` from scratch in a temporary folder with ``build_index(**options)``:
+    (passages, seconds, seconds until the first batch of vectors came back)."""
+    from qa import build_index
+
+    first_batch: list[float] = []
+
+    def checkpoint(point: str) -> None:
+        if point == "embedding" and not first_batch:
+            first_batch.append(time.perf_counter())
+
+    with tempfile.TemporaryDirectory() as folder:
+        begin = time.perf_counter()
+        report = build_index([docs], folder, progress=False, checkpoint=checkpoint, **options)
+        seconds = time.perf_counter() - begin
+    return report.passages, seconds, first_batch[0] - begin

@@ -120,9 +120,16 @@ index_dir_option = click.option(
               help_from=_index_type_help)
 @click.option("--follow-links", is_flag=True, help="Follow links that lead out of the folders given (not followed by default).")
 @runtime_option
+@click.option("--cluster", metavar="auto|local|ADDRESS", default=None,
+              help="Read, split and embed on a Ray cluster: the one this machine is in (auto), a new one here "
+                   "(local) or the one at ADDRESS. Needs the [cluster] extra.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Embedding workers: alone, N processes on this machine (a local Ray cluster); with --cluster, "
+                   "how many the cluster runs.  [default: one per CPU, or 4 per GPU]")
 @user_errors
 def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebuild: bool, as_json: bool,
-          no_progress: bool, index_type: str | None, follow_links: bool, runtime: str | None) -> None:
+          no_progress: bool, index_type: str | None, follow_links: bool, runtime: str | None, cluster: str | None,
+          workers: int | None) -> None:
     """Index documents (.txt, .md, .html, .pdf) from folders and files.
 
     Re-running it updates the index: only new and changed files are embedded, and files
@@ -132,6 +139,7 @@ def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebu
     Example:
       qa index                       # docs/ into index/
       qa index ~/papers notes.md --index-dir ~/qa-index
+      qa index ~/archive --cluster 10.0.0.5:6379   # on a Ray cluster
     """
     from dataclasses import asdict
 
@@ -141,7 +149,8 @@ def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebu
 
     index_dir = index_dir or default_index_dir()
     report = build_index(list(paths) or [DEFAULT_DOCS_DIR], index_dir, model=model, rebuild=rebuild,
-                         progress=not no_progress, index_type=index_type, follow_links=follow_links, runtime=runtime)
+                         progress=not no_progress, index_type=index_type, follow_links=follow_links, runtime=runtime,
+                         cluster=cluster, workers=workers)
     if as_json:
         click.echo(json.dumps(asdict(report), indent=2))
         return

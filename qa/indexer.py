@@ -14,9 +14,12 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from qa.chunk import PASSAGE_RULES, distinct_sentences, split_passages
 from qa.copies import COPY_RULES
@@ -74,6 +77,8 @@ def build_index(
     follow_links: bool = False,
     checkpoint: Checkpoint | None = None,
     runtime: str | None = None,
+    cluster: str | None = None,
+    workers: int | None = None,
 ) -> IndexReport:
     """Index the documents under ``paths`` into ``index_dir`` and report what was done.
 
@@ -82,6 +87,10 @@ def build_index(
     skipped unless ``follow_links``. ``checkpoint`` is called with each of :data:`CHECKPOINTS` as
     the build passes it. ``runtime`` (``qa.embed.RUNTIMES``) is recorded in a new index; an existing
     one keeps its own.
+
+    ``cluster`` (``auto``, ``local`` or a Ray address) reads, splits and embeds the files on a Ray
+    cluster, and ``workers`` sets how many embedding workers it runs (given alone: that many on a
+    local cluster); this process still plans and writes the index (:mod:`qa.cluster`).
 
     Example:
         >>> report = build_index(["docs/"], "index/")
@@ -97,6 +106,7 @@ def build_index(
     limits = f"{max_text_bytes()} bytes, {read_timeout():g} s"  # a bad $QA_* setting fails here
     check_folder(index_dir, paths)
     checkpoint = checkpoint or _no_checkpoint
+    source = _file_source(cluster, workers)  # a missing Ray or a bad value fails before the lock
     with write_lock(index_dir):
         remove_leftovers(index_dir)  # of a build that was killed
         base = None if rebuild else _current(index_dir)
@@ -116,7 +126,7 @@ def build_index(
                 build.writer.remove_documents(plan.removed + plan.reloaded)
             if plan.to_load:
                 checkpoint("before-embedding")
-                _add_files(build, plan, report, progress)
+                _add_files(build, plan, report, progress, source)
             manifest = build.finish(plan.skip_records)
         except BaseException:
             build.abort()
@@ -131,6 +141,21 @@ def build_index(
 
 def _no_checkpoint(point: str) -> None:
     pass
+
+
+EmbeddedFile = tuple
+"""(file, digest, document, passages, sentences, vectors); ``document`` is the UnsupportedDocument
+(and the rest None) for a file that could not be read."""
+FileSource = Callable[[list[tuple[SourceFile, str]], "_Build"], Iterator[EmbeddedFile]]
+"""Reads, splits and embeds the files to load for a build, yielding them in their order."""
+
+
+def _file_source(cluster: str | None, workers: int | None) -> FileSource:
+    if cluster is None and workers is None:
+        return _embed_in_process
+    from qa.cluster import cluster_source
+
+    return cluster_source(cluster, workers)
 
 
 def _current(index_dir: Path) -> Store | None:
@@ -237,13 +262,14 @@ class _Build:
         self.checkpoint = checkpoint
         self.embedder = embedder  # loads its model only when first used
         self.passages_added = 0
+        # Known from the current index, or set by a source that embeds elsewhere: no model loads here for it.
+        self.dimension: int | None = base.manifest.dimension if base else None
         self._writer: StoreWriter | None = None
 
     @property
     def writer(self) -> StoreWriter:
         if self._writer is None:
-            # The base's dimension, when there is one: removing or updating loads no model.
-            dimension = self.base.manifest.dimension if self.base else self.embedder.dimension
+            dimension = self.dimension or self.embedder.dimension
             self._writer = StoreWriter(self.index_dir, model=self.model, dimension=dimension,
                                        base=self.base, index_type=self.index_type, checkpoint=self.checkpoint,
                                        runtime=self.embedder.runtime)
@@ -275,48 +301,82 @@ EMBED_BATCH_SENTENCES = 2048
 """Sentences of several documents are embedded together, in batches of about this many."""
 
 
-def _add_files(build: _Build, plan: _Plan, report: IndexReport, progress: bool) -> None:
-    pending: list[tuple[Document, DocumentRecord, list[Passage], list[Span]]] = []
-    pending_sentences = 0
-
-    def flush() -> None:
-        nonlocal pending_sentences
-        if not pending:
-            return
-        texts = [doc.text[s.start : s.end] for doc, _, _, sentences in pending for s in sentences]
-        vectors = build.embedder.encode(texts)
-        build.checkpoint("embedding")
-        offset = 0
-        for document, record, passages, sentences in pending:
-            build.writer.add_document(document, record, passages, sentences, vectors[offset : offset + len(sentences)])
-            offset += len(sentences)
-        pending.clear()
-        pending_sentences = 0
-
+def _add_files(build: _Build, plan: _Plan, report: IndexReport, progress: bool, source: FileSource) -> None:
     begun = time.perf_counter()
 
     def rate() -> str:
         return f"{build.passages_added / max(time.perf_counter() - begun, 1e-9):.0f} passages/s"
 
-    loaded = _read_ahead(plan.to_load)
-    for file, digest, document, passages, sentences in progress_bar(loaded, progress, desc="Indexing", unit="file",
-                                                                     total=len(plan.to_load), status=rate):
-        if isinstance(document, UnsupportedDocument):
-            report.skipped.append(Skipped(shown_path(file.path), str(document)))
-            if not document.transient:
-                plan.skip_records[file.source] = SkippedFile(digest, shown_path(file.path), str(document),
-                                                             file.root, plan.limits)
+    embedded = source(plan.to_load, build)
+    with contextlib.closing(embedded):
+        for file, digest, document, passages, sentences, vectors in progress_bar(
+                embedded, progress, desc="Indexing", unit="file", total=len(plan.to_load), status=rate):
+            if isinstance(document, UnsupportedDocument):
+                report.skipped.append(Skipped(shown_path(file.path), str(document)))
+                if not document.transient:
+                    plan.skip_records[file.source] = SkippedFile(digest, shown_path(file.path), str(document),
+                                                                 file.root, plan.limits)
+                continue
+            build.writer.add_document(document, _record(plan, file, digest, document), passages, sentences, vectors)
+            build.passages_added += len(passages)
+            if file.source in plan.known:
+                report.updated += 1
+            else:
+                report.added += 1
+
+
+def _embed_in_process(files: list[tuple[SourceFile, str]], build: _Build) -> Iterator[EmbeddedFile]:
+    """Files read and split by a thread, embedded in this process."""
+
+    def encode(texts: list[str]) -> Future:
+        done: Future = Future()
+        done.set_result(build.embedder.encode(texts))
+        return done
+
+    return embed_in_order(_read_ahead(files), encode, build.checkpoint)
+
+
+def embed_in_order(loaded: Iterable[tuple], submit: Callable[[list[str]], Any], checkpoint: Checkpoint, *,
+                   ahead: int = 0) -> Iterator[EmbeddedFile]:
+    """Each (file, digest, document, passages, sentences) of ``loaded`` with its sentences' vectors, in order.
+
+    The sentences of several documents go to ``submit`` together, about
+    :data:`EMBED_BATCH_SENTENCES` at a time; it returns something whose ``result()`` is their
+    vectors, and up to ``ahead`` batches are left to it while more files are read. A file that
+    could not be read comes through at once, with None for the rest.
+    """
+    sent: deque = deque()
+    batch: list[tuple] = []
+    count = 0
+
+    def receive() -> Iterator[EmbeddedFile]:
+        files, pending = sent.popleft()
+        vectors = pending.result()
+        checkpoint("embedding")
+        offset = 0
+        for file, digest, document, passages, sentences in files:
+            yield file, digest, document, passages, sentences, vectors[offset : offset + len(sentences)]
+            offset += len(sentences)
+
+    for item in loaded:
+        if isinstance(item[2], UnsupportedDocument):
+            yield (*item, None)
             continue
-        pending.append((document, _record(plan, file, digest, document), passages, sentences))
-        pending_sentences += len(sentences)
-        build.passages_added += len(passages)
-        if file.source in plan.known:
-            report.updated += 1
-        else:
-            report.added += 1
-        if pending_sentences >= EMBED_BATCH_SENTENCES:
-            flush()
-    flush()
+        batch.append(item)
+        count += len(item[4])
+        if count >= EMBED_BATCH_SENTENCES:
+            sent.append((batch, submit(_sentence_texts(batch))))
+            batch, count = [], 0
+            while len(sent) > ahead:
+                yield from receive()
+    if batch:
+        sent.append((batch, submit(_sentence_texts(batch))))
+    while sent:
+        yield from receive()
+
+
+def _sentence_texts(batch: list[tuple]) -> list[str]:
+    return [document.text[s.start : s.end] for _, _, document, _, sentences in batch for s in sentences]
 
 
 def _record(plan: _Plan, file: SourceFile, digest: str, document: Document) -> DocumentRecord:
@@ -348,13 +408,7 @@ def _read_ahead(files: list[tuple[SourceFile, str]]) -> Iterator[tuple]:
             for file, digest in files:
                 if stop.is_set():
                     return
-                try:
-                    document = load_document(file)
-                except UnsupportedDocument as err:
-                    ready.put((file, digest, err, None, None))
-                    continue
-                passages = split_passages(document)
-                ready.put((file, digest, document, passages, distinct_sentences(passages)))
+                ready.put((file, digest, *read_and_split(file)))
         except BaseException as err:  # handed to the consumer, which raises it
             ready.put(err)
         finally:
@@ -372,3 +426,13 @@ def _read_ahead(files: list[tuple[SourceFile, str]]) -> Iterator[tuple]:
         while reader.is_alive():  # unblock a reader waiting on a full queue
             with contextlib.suppress(queue.Empty):
                 ready.get(timeout=0.05)
+
+
+def read_and_split(file: SourceFile) -> tuple[Document | UnsupportedDocument, list[Passage] | None, list[Span] | None]:
+    """(document, passages, distinct sentences) of one file, or (its UnsupportedDocument, None, None)."""
+    try:
+        document = load_document(file)
+    except UnsupportedDocument as err:
+        return err, None, None
+    passages = split_passages(document)
+    return document, passages, distinct_sentences(passages)
