@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from ui_support import (  # noqa: E402
+from ui_support import (
     ARTICLE,
     BOT,
     CHROMIUM,
@@ -28,7 +28,7 @@ from ui_support import (  # noqa: E402
     stop,
 )
 
-from ui.app import EXAMPLES  # noqa: E402
+from ui.app import EXAMPLES
 
 RUNS = 10
 

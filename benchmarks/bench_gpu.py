@@ -188,7 +188,7 @@ def _dump(embedder, passages: list[str], sentences: list[str], queries: list[str
 
 def _instrument() -> dict[str, float]:
     """Wrap the indexer's stages to add up the seconds spent in each."""
-    import qa.indexer as indexer
+    from qa import indexer
     from qa.embed import Embedder
     from qa.store import StoreWriter
 

@@ -75,7 +75,7 @@ ANSWER_TYPES = (
         "age",
         re.compile(r"\bhow old\b|\b(?:what|which) age\b|\bat what age\b|\baged how\b", I),
         re.compile(r"\baged? \d{1,3}\b|\bage of \d{1,3}\b|\b\d{1,3}-year-old\b|\b\d{1,3} years? old\b|,\s\d{1,3},|\(\d{1,3}\)"
-                   rf"|\bin (?:his|her|their) (?:teens|twenties|thirties|forties|fifties|sixties|seventies|"
+                   r"|\bin (?:his|her|their) (?:teens|twenties|thirties|forties|fifties|sixties|seventies|"
                    r"eighties|nineties)\b", I),
     ),
     AnswerType(

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from qa.chunk import PASSAGE_RULES, distinct_sentences, split_passages
-from qa.copies import COPY_RULES
 from qa.config import (
     DEFAULT_DOCS_DIR,
     DEFAULT_INDEX_TYPE,
@@ -32,6 +31,7 @@ from qa.config import (
     max_text_bytes,
     read_timeout,
 )
+from qa.copies import COPY_RULES
 from qa.dates import iso_date
 from qa.embed import Embedder, canonical_model_name, check_runtime
 from qa.errors import EmptyCorpus, PathNotFound, UnsupportedDocument

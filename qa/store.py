@@ -31,6 +31,7 @@ from qa import vectors as vector_index
 from qa.config import DEFAULT_INDEX_TYPE, VERSION
 from qa.dates import iso_date
 from qa.errors import IndexCorrupt
+from qa.filters import DocumentFilter, allowed_sources
 from qa.index_folder import make_private, record_pending, remove_leftovers
 from qa.manifest import (
     DocumentRecord,
@@ -40,7 +41,6 @@ from qa.manifest import (
     fsync_path,
     new_build_id,
 )
-from qa.filters import DocumentFilter, allowed_sources
 from qa.results import Document, DocumentInfo, Passage, Span
 
 Checkpoint = Callable[[str], None]

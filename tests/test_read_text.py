@@ -22,9 +22,9 @@ def test_hard_wrapped_lines_join_into_one_paragraph():
 
 
 def test_a_file_with_one_paragraph_per_line_keeps_its_paragraphs():
-    data = ("The first paragraph is one long line that was never wrapped by anyone at all, and it goes on "
-            "for quite a while before it ends.\nThe second paragraph is another long line, just as unwrapped "
-            "and just as long as the first one was.\nA third, short one.\n").encode()
+    data = (b"The first paragraph is one long line that was never wrapped by anyone at all, and it goes on "
+            b"for quite a while before it ends.\nThe second paragraph is another long line, just as unwrapped "
+            b"and just as long as the first one was.\nA third, short one.\n")
     assert read_text(data, "lines").text.count("\n\n") == 2
 
 

@@ -82,7 +82,7 @@ def add_documents(
     embedder: Embedder,
     files: list[str] | None,
     known: Sequence[DocumentInfo] = (),
-    progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 - how Gradio asks for a bar
+    progress: gr.Progress = gr.Progress(track_tqdm=True),
 ) -> Generator[tuple[str, None], None, None]:
     """Save uploaded files in ``docs_dir`` and index them, saying what happens as it happens.
 
@@ -133,7 +133,7 @@ def remove_document(
     index_dir: str | os.PathLike,
     source: str | None,
     known: Sequence[DocumentInfo] = (),
-    progress: gr.Progress = gr.Progress(),  # noqa: B008 - how Gradio asks for a bar
+    progress: gr.Progress = gr.Progress(),
 ) -> Generator[str, None, None]:
     """Take document ``source`` out of the index; delete its file only if this page uploaded it."""
     info = next((d for d in known if d.source == source), None)
