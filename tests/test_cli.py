@@ -97,6 +97,18 @@ def test_index_missing_path_and_empty_folder(run, tmp_path):
     assert not (tmp_path / "idx" / "manifest.json").exists()
 
 
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_when_no_file_can_be_indexed_each_reason_is_printed(run, tmp_path, json_flag):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "scan.pdf").write_bytes(b"%PDF-1.4 not really")
+    result = run("index", str(folder), "--index-dir", str(tmp_path / "idx"), "--no-progress", *json_flag)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[1:] == [f"  {folder}/empty.txt: empty file",
+                                              f"  {folder}/scan.pdf: not a readable PDF (PdfStreamError)"]
+
+
 def test_empty_question_is_a_user_error(run, index_dir):
     result = run("ask", "--index-dir", str(index_dir), "  ")
     assert (result.exit_code, result.output) == (1, "Error: The question is empty: ask something about your documents.\n")
