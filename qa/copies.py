@@ -111,6 +111,7 @@ class CopyFinder:
             if group is not None:
                 members.setdefault(group, []).append(source)
         self._others = {source: tuple(sorted(set(group) - {source})) for group in members.values() for source in group}
+        self._raw = document_text
         self._text = lru_cache(maxsize=256)(lambda source: normalised(document_text(source)))
 
     def has_copies(self, source: str) -> bool:
@@ -121,12 +122,17 @@ class CopyFinder:
         others = self._others.get(source, ())
         if not others:
             return []
-        wanted = normalised(text)
-        return [other for other in others if (allowed is None or other in allowed) and wanted in self._text(other)]
+        return [other for other in others if (allowed is None or other in allowed) and self._holds(other, text)]
+
+    def _holds(self, source: str, text: str) -> bool:
+        # The text as it is (a copy saved the same way) is found without normalising the document.
+        return text in self._raw(source) or normalised(text) in self._text(source)
 
     def same_text(self, source: str, text: str, other_source: str, other_text: str) -> bool:
         """Whether two texts from copies of one story say the same (one holds the other)."""
         if other_source == source or other_source not in self._others.get(source, ()):
             return False
+        if text in other_text or other_text in text:
+            return True
         a, b = normalised(text), normalised(other_text)
         return a in b or b in a

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ STOPWORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=1 << 16)  # a question's candidates repeat the same words: each is stemmed once
 def stem(word: str) -> str:
     """A light English stemmer: plural and a few common inflections, nothing that changes meaning."""
     if len(word) <= 3 or not word.isalpha():

@@ -294,22 +294,20 @@ class Retriever:
         sentence_similarity = dict(zip(sentence_ids, store.similarities("sentences", sentence_ids, query).tolist()))
         scored = []
         for passage, similarity in zip(stored, passage_similarity.tolist()):
-            sentences = [
-                ScoredSentence(span.start, span.end, sentence_similarity[sid])
-                for sid, span in zip(passage.sentence_ids, passage.passage.sentences)
-            ]
-            best = max(s.similarity for s in sentences)
+            best = max(sentence_similarity[sid] for sid in passage.sentence_ids)
             dense = (scoring.passage_similarity_weight * similarity + best) / (1 + scoring.passage_similarity_weight)
             score = (scoring.dense_weight * dense + scoring.lexical_weight * lexical_score.get(passage.id, 0.0)) / (
                 scoring.dense_weight + scoring.lexical_weight)
-            scored.append((score, passage, sentences))
+            scored.append((score, passage))
         scored.sort(key=lambda item: (-item[0], item[1].id))
         ranked: Ranked = []
-        for score, passage, sentences in scored:
+        for score, passage in scored:
             if len(ranked) == k:
                 break
             hit = _hit(store, passage, score)
             if not (collapse and _repeats(hit, (earlier for earlier, _ in ranked), store)):
+                sentences = [ScoredSentence(span.start, span.end, sentence_similarity[sid])
+                             for sid, span in zip(passage.sentence_ids, passage.passage.sentences)]
                 ranked.append((hit, sentences))
         allowed = scope.sources if scope else None
         return _Ranking([(_with_copies(hit, store, allowed), sentences) for hit, sentences in ranked], store, scope)
