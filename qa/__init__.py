@@ -33,16 +33,14 @@ if TYPE_CHECKING:
     DOCUMENT_SUFFIXES: tuple[str, ...]
 
 # numpy, FAISS and the indexing code load on first use, so `qa --help` starts in a blink.
-_LAZY = {"build_index": "qa.indexer", "DEFAULT_K": "qa.retriever", "MAX_QUESTION_CHARS": "qa.retriever",
+_LAZY = {"build_index": "qa.indexer", "DOCUMENT_SUFFIXES": "qa.ingest", "DEFAULT_K": "qa.retriever", "MAX_QUESTION_CHARS": "qa.retriever",
          "Retriever": "qa.retriever", "remove_documents": "qa.removal"}
 
 
 def __getattr__(name: str):
     import importlib
 
-    if name == "DOCUMENT_SUFFIXES":  # the file types the indexer reads: its loaders' suffixes
-        value = tuple(importlib.import_module("qa.ingest").LOADERS)
-    elif name in _LAZY:
+    if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
     else:
         raise AttributeError(f"module 'qa' has no attribute {name!r}")

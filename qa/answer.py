@@ -16,18 +16,14 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qa.answer_types import MEASURABLE, asked_type, facts
-from qa.lexical import terms, words
+from qa.lexical import REFERS_BACK, numbers, terms, words
 from qa.results import Hit, Quote, ScoredSentence
 from qa.scoring import DEFAULT_SCORING, Scoring
-
-_REFERS_BACK = re.compile(r"\W*(?:It|Its|He|His|She|Her|They|Their|This|These|Those|The latter)\b")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 @dataclass(frozen=True)
@@ -88,14 +84,14 @@ def sentence_features(question: str, candidates: Sequence[Candidate], texts: Seq
     """The features of each candidate sentence (``texts`` are the sentences' texts)."""
     weight = rarity_weights(texts)
     wanted = terms(question)
-    question_words = set(wanted) | set(words(question))
+    question_words = _question_words(question)
     kind = asked_type(question)
     stated = [facts(kind, text, question_words) if kind else set() for text in texts]
     told = Counter(fact for found in stated for fact in found)
     features = []
     for i, (c, text) in enumerate(zip(candidates, texts)):
         same_before = i > 0 and candidates[i - 1].hit is c.hit
-        wording = texts[i - 1] + " " + text if same_before and _REFERS_BACK.match(text) else text
+        wording = texts[i - 1] + " " + text if same_before and REFERS_BACK.match(text) else text
         # A fact of the asked kind that only this sentence tells counts in full; one that runs
         # through the passages (the story's own names and figures) counts for half.
         answer_type = 1.0 if any(told[fact] == 1 for fact in stated[i]) else 0.5 if stated[i] else 0.0
@@ -139,7 +135,12 @@ def lacks_asked_fact(question: str, quote: str) -> bool:
     kind = asked_type(question)
     if kind is None or kind.name not in MEASURABLE:
         return False
-    return not facts(kind, quote, set(terms(question)) | set(words(question)))
+    return not facts(kind, quote, _question_words(question))
+
+
+def _question_words(question: str) -> set[str]:
+    """The question's words and terms: a fact made of these alone is one the question already states."""
+    return set(terms(question)) | set(words(question))
 
 
 def quote_passage(quote: Quote, hits: Sequence[Hit]) -> Hit | None:
@@ -161,12 +162,10 @@ def _pairs(words: Sequence[str]) -> set[tuple[str, str]]:
 def missing_numbers(question: str, text: str) -> float:
     """Share of the numbers in ``question`` (years, counts; "1,000" = "1000") that ``text`` does
     not hold; 0.0 when the question has none."""
-    wanted = _numbers(question)
-    return len(wanted - _numbers(text)) / len(wanted) if wanted else 0.0
+    wanted = numbers(question)
+    return len(wanted - numbers(text)) / len(wanted) if wanted else 0.0
 
 
-def _numbers(text: str) -> set[str]:
-    return {number.replace(",", "") for number in _NUMBER.findall(text)}
 
 
 def choose_quotes(
@@ -214,7 +213,7 @@ def _with_neighbour(candidates: Sequence[Candidate], texts: Sequence[str], score
     def beside(j: int) -> bool:
         return 0 <= j < len(candidates) and candidates[j].hit is candidates[i].hit
 
-    refers_back = _REFERS_BACK.match(texts[i])
+    refers_back = REFERS_BACK.match(texts[i])
     if refers_back and scoring.quote_antecedent and beside(i - 1):
         return i - 1, i
     sides = (i + 1,) if refers_back else (i - 1, i + 1)

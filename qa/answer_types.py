@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from qa.lexical import letters_and_digits
+
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
                  r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
                  r"hundred|thousand|million|billion|trillion|dozen|dozens|hundreds|thousands|millions|billions|"
@@ -173,6 +175,6 @@ def facts(kind: AnswerType, sentence: str, question_words: set[str]) -> set[str]
     found = set()
     for match in kind.holds.finditer(sentence):
         fact = (match.group(match.lastindex or 0) or "").strip(" .,'\"‘’“”").lower()
-        if fact and not (kind.names_something and set(re.findall(r"[^\W_]+", fact)) <= question_words):
+        if fact and not (kind.names_something and set(letters_and_digits(fact)) <= question_words):
             found.add(fact)
     return found

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from qa.chunk import split_sentences
+from qa.lexical import REFERS_BACK
 from qa.results import Span
 
 LOOKBACK_CHARS = 1500
@@ -19,7 +20,6 @@ LOOKBACK_SENTENCES = 6
 """How many sentences back a quotation's speaker is looked for."""
 
 _BULLET = re.compile(r"[ \t]*(?:[-*+•▪◦‣–—]|\d{1,3}[.)]|[a-zA-Z][.)])[ \t]+")
-_REFERS_BACK = re.compile(r"\W*(?:It|Its|He|His|She|Her|They|Their|This|These|Those|The latter)\b")
 _QUOTATION = re.compile(r"[\"“”«»]")
 _SAYS = (r"said|says|say|told|tells|added|adds|explained|argued|insisted|warned|stressed|noted|claimed|"
          r"stated|wrote|writes|asked|replied|responded|concluded|announced|declared|admitted|sought|according")
@@ -38,17 +38,17 @@ def attribution(text: str, start: int, end: int) -> Span | None:
     speaker is only a pronoun, or not named in it at all: the nearest sentence before it that
     names a speaker.
     """
+    in_list = _in_list_item(text, start)
+    quote = text[start:end]
+    if not in_list and not (_QUOTATION.search(quote) and (_PRONOUN_SPEAKER.search(quote)
+                                                          or not _NAMED_SPEAKER.search(quote))):
+        return None  # most quotes: nothing to attribute, so the text before is not split
     window = max(0, text.rfind("\n\n", 0, max(0, start - LOOKBACK_CHARS)) + 1) if start > LOOKBACK_CHARS else 0
     before = [span for span in split_sentences(text, window, start) if span.end <= start]
-    if not before:
-        return None
-    if _in_list_item(text, start):
+    if in_list:
         return _list_lead(text, before)
-    quote = text[start:end]
-    if _QUOTATION.search(quote) and (_PRONOUN_SPEAKER.search(quote) or not _NAMED_SPEAKER.search(quote)):
-        return next((span for span in reversed(before[-LOOKBACK_SENTENCES:])
-                     if _NAMED_SPEAKER.search(text[span.start : span.end])), None)
-    return None
+    return next((span for span in reversed(before[-LOOKBACK_SENTENCES:])
+                 if _NAMED_SPEAKER.search(text[span.start : span.end])), None)
 
 
 def _list_lead(text: str, before: list[Span]) -> Span | None:
@@ -56,7 +56,7 @@ def _list_lead(text: str, before: list[Span]) -> Span | None:
     for i in range(len(before) - 1, -1, -1):
         sentence = text[before[i].start : before[i].end]
         if sentence.rstrip().endswith(":"):
-            first = i - 1 if i > 0 and _REFERS_BACK.match(sentence) else i
+            first = i - 1 if i > 0 and REFERS_BACK.match(sentence) else i
             return Span(before[first].start, before[i].end)
         if not _in_list_item(text, before[i].start):
             return None  # the list began without a lead-in

@@ -17,12 +17,13 @@ quote is "also in" another document only if that document's text holds it.
 from __future__ import annotations
 
 import hashlib
-import re
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 
 from qa.chunk import word_count
+from qa.lexical import letters_and_digits
+from qa.manifest import Manifest
 from qa.results import Span
 
 COPY_RULES = 1
@@ -35,7 +36,6 @@ MIN_CONTAINMENT = 0.8
 MAX_HOLDERS = 100
 """A sentence found in more documents than this is boilerplate (a footer), not a story."""
 
-_LETTERS_AND_DIGITS = re.compile(r"[^\W_]+")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS copy_keys (key INTEGER NOT NULL, source TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS copy_keys_key ON copy_keys(key);
@@ -49,7 +49,7 @@ def normalised(text: str) -> str:
     Spacing, punctuation, quote marks and markup differ between copies of one text ("# " before
     a Markdown heading; "*2*2" in Markdown is "22" once read); its letters and digits don't.
     """
-    return "".join(_LETTERS_AND_DIGITS.findall(text.casefold()))
+    return "".join(letters_and_digits(text.casefold()))
 
 
 def sentence_keys(text: str, sentences: Iterable[Span]) -> set[int]:
@@ -62,12 +62,13 @@ def sentence_keys(text: str, sentences: Iterable[Span]) -> set[int]:
     return keys
 
 
+def outdated(manifest: Manifest) -> bool:
+    """Whether the index was made under other copy rules: the next build brings it up to date."""
+    return manifest.copy_rules != COPY_RULES
+
+
 def create_table(db: sqlite3.Connection) -> None:
     db.executescript(_SCHEMA)
-
-
-def has_table(db: sqlite3.Connection) -> bool:
-    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'copy_keys'").fetchone() is not None
 
 
 def add_keys(db: sqlite3.Connection, source: str, keys: Iterable[int]) -> None:
@@ -113,9 +114,6 @@ class CopyFinder:
         self._others = {source: tuple(sorted(set(group) - {source})) for group in members.values() for source in group}
         self._raw = document_text
         self._text = lru_cache(maxsize=256)(lambda source: normalised(document_text(source)))
-
-    def has_copies(self, source: str) -> bool:
-        return source in self._others
 
     def holders(self, source: str, text: str, allowed: frozenset[str] | None = None) -> list[str]:
         """The other documents of ``source``'s group (among ``allowed``, if given) whose text holds ``text``."""

@@ -228,13 +228,11 @@ def _document_file(corpus_id: str) -> str:
 
 
 def prepare_beir_index(folder: str | os.PathLike, index_dir: str | os.PathLike | None = None,
-                       model: str | None = None, progress: bool = True,
-                       embedder: Embedder | None = None, work_dir: str | os.PathLike = DEFAULT_WORK_DIR
+                       progress: bool = True, *, embedder: Embedder, work_dir: str | os.PathLike = DEFAULT_WORK_DIR
                        ) -> tuple[Path, dict[str, str], float]:
     """Write each corpus entry as a text file and index them (cached); returns (index, source -> id, seconds)."""
     folder = Path(folder)
     corpus, _, _ = load_beir(folder)
-    embedder = embedder or Embedder(model)
     base = _cache_dir(work_dir, folder, [folder / "corpus.jsonl"], embedder)
     docs = base / "docs"
     index_dir = Path(index_dir) if index_dir else base / "index"
@@ -259,7 +257,7 @@ def evaluate_beir(folder: str | os.PathLike, *, index_dir: str | os.PathLike | N
 
     embedder = embedder or Embedder(model, runtime=runtime)
     _, queries, qrels = load_beir(folder)
-    index_dir, ids, seconds = prepare_beir_index(folder, index_dir, model, progress, embedder, work_dir)
+    index_dir, ids, seconds = prepare_beir_index(folder, index_dir, progress, embedder=embedder, work_dir=work_dir)
     retriever = Retriever.load(index_dir, embedder=embedder, scoring=scoring)
     run: dict[str, dict[str, float]] = {}
     started = time.perf_counter()
@@ -313,15 +311,13 @@ def _slug(title: str) -> str:
 
 
 def prepare_squad_index(path: str | os.PathLike, index_dir: str | os.PathLike | None = None, holdout: int = 0,
-                        model: str | None = None, progress: bool = True,
-                        embedder: Embedder | None = None, work_dir: str | os.PathLike = DEFAULT_WORK_DIR
+                        progress: bool = True, *, embedder: Embedder, work_dir: str | os.PathLike = DEFAULT_WORK_DIR
                         ) -> tuple[Path, dict, float]:
     """Write the indexed articles as text files and index them (cached); returns (index, articles, seconds)."""
     articles = load_squad(path)
     if holdout >= len(articles):
         raise InvalidInput(f"Holding out {holdout} articles would leave none of the {len(articles)} in the index.")
     indexed = list(articles)[: len(articles) - holdout]
-    embedder = embedder or Embedder(model)
     base = _cache_dir(work_dir, Path(path), [Path(path)], embedder, f"-holdout{holdout}")
     docs = base / "docs"
     index_dir = Path(index_dir) if index_dir else base / "index"
@@ -340,7 +336,7 @@ def evaluate_squad(path: str | os.PathLike, *, index_dir: str | os.PathLike | No
                    scoring: Scoring = DEFAULT_SCORING, runtime: str | None = None) -> SquadReport:
     """Ask every question of the dataset and measure passages, quotes and the not-found decision."""
     embedder = embedder or Embedder(model, runtime=runtime)
-    index_dir, articles, seconds = prepare_squad_index(path, index_dir, holdout, model, progress, embedder, work_dir)
+    index_dir, articles, seconds = prepare_squad_index(path, index_dir, holdout, progress, embedder=embedder, work_dir=work_dir)
     retriever = Retriever.load(index_dir, embedder=embedder, scoring=scoring)
     covered_titles = set(list(articles)[: len(articles) - holdout])
     outcomes = []

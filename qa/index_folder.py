@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from qa.errors import IndexLocked, IndexNotFound, InvalidInput, QAError
-from qa.manifest import MANIFEST, MANIFEST_TMP, Manifest, fsync_path, shown
+from qa.manifest import MANIFEST, MANIFEST_TMP, Manifest, shown, write_json_atomically
 
 LOCK = ".lock"
 JOURNAL = ".qa-pending"
@@ -112,10 +112,12 @@ def write_lock(index_dir: str | os.PathLike) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def record_pending(index_dir: str | os.PathLike, names: Iterable[str]) -> None:
-    """Add ``names``, and the files the current manifest names, to the journal of qa's files."""
+def record_pending(index_dir: str | os.PathLike, names: Iterable[str], current: Iterable[str] | None = None) -> None:
+    """Add ``names``, and the files the current manifest names (``current``, when the caller has
+    it loaded), to the journal of qa's files."""
     folder = Path(index_dir)
-    _write_journal(folder, set(_journal(folder)) | set(names) | (current_files(folder) or set()))
+    known = set(current) if current is not None else current_files(folder) or set()
+    _write_journal(folder, set(_journal(folder)) | set(names) | known)
 
 
 def current_files(index_dir: str | os.PathLike) -> set[str] | None:
@@ -128,13 +130,14 @@ def current_files(index_dir: str | os.PathLike) -> set[str] | None:
         return None
 
 
-def remove_leftovers(index_dir: str | os.PathLike) -> None:
-    """Delete the journal's files that the current manifest does not name (nothing if it is unreadable).
+def remove_leftovers(index_dir: str | os.PathLike, keep: set[str] | None = None) -> None:
+    """Delete the journal's files that the current manifest does not name (nothing if it is
+    unreadable); ``keep`` is what it names, when the caller has just written it.
 
     A reader that still has one open keeps its copy until it closes it.
     """
     folder = Path(index_dir)
-    keep = current_files(folder)
+    keep = current_files(folder) if keep is None else keep
     if keep is None:
         return
     recorded = _journal(folder)
@@ -147,14 +150,7 @@ def remove_leftovers(index_dir: str | os.PathLike) -> None:
 
 
 def _write_journal(folder: Path, names: set[str]) -> None:
-    tmp = folder / _JOURNAL_TMP
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(sorted(names), handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, folder / JOURNAL)
-    fsync_path(folder)
+    write_json_atomically(folder / JOURNAL, folder / _JOURNAL_TMP, sorted(names))
 
 
 def _journal(folder: Path) -> list[str]:

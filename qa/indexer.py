@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from qa import copies
 from qa.chunk import PASSAGE_RULES, distinct_sentences, split_passages
 from qa.config import (
     DEFAULT_DOCS_DIR,
@@ -31,7 +32,6 @@ from qa.config import (
     max_text_bytes,
     read_timeout,
 )
-from qa.copies import COPY_RULES
 from qa.dates import iso_date
 from qa.embed import Embedder, canonical_model_name, check_runtime
 from qa.errors import EmptyCorpus, PathNotFound, UnsupportedDocument
@@ -122,7 +122,7 @@ def build_index(
                        checkpoint)
         try:
             # An index from before copy groups and dates were kept is brought up to date too.
-            if plan.removed or plan.reloaded or retype or (base and base.manifest.copy_rules != COPY_RULES):
+            if plan.removed or plan.reloaded or retype or (base and copies.outdated(base.manifest)):
                 build.writer.remove_documents(plan.removed + plan.reloaded)
             if plan.to_load:
                 checkpoint("before-embedding")

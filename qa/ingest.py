@@ -178,3 +178,5 @@ LOADERS: dict[str, Callable[[bytes, str], Reading]] = {
     ".pdf": read_pdf,
 }
 """The reader of each supported file suffix (see :mod:`qa.formats`)."""
+DOCUMENT_SUFFIXES = tuple(LOADERS)
+"""The file types the indexer reads."""

@@ -25,6 +25,9 @@ B = 0.75
 """BM25 parameters (the Lucene / Anserini defaults that BEIR's BM25 numbers use)."""
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+REFERS_BACK = re.compile(r"\W*(?:It|Its|He|His|She|Her|They|Their|This|These|Those|The latter)\b")
+"""A sentence that opens with a pronoun: it is about what the sentence before names."""
 STOPWORDS = frozenset(
     ["a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "done", "has", "have", "had", "having", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "that", "this", "these", "those", "it", "its", "there", "their", "they", "them", "he", "him", "his", "she", "her", "we", "our", "you", "your", "i", "me", "my", "not", "no", "so", "than", "then", "into", "onto", "about", "over", "under", "after", "before", "during", "between", "through", "up", "down", "out", "off", "again", "further", "once", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "also", "any", "some", "such", "only", "own", "same", "too", "very", "just", "s", "t"]
 )
@@ -46,7 +49,17 @@ def stem(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """The lower-cased words of ``text`` (runs of letters and digits)."""
-    return _TOKEN.findall(text.lower())
+    return letters_and_digits(text.lower())
+
+
+def letters_and_digits(text: str) -> list[str]:
+    """The runs of letters and digits of ``text``, as they are."""
+    return _TOKEN.findall(text)
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers written in ``text``, without thousands commas ("1,000" is "1000")."""
+    return {number.replace(",", "") for number in _NUMBER.findall(text)}
 
 
 def terms(text: str) -> list[str]:

@@ -14,7 +14,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -138,19 +138,15 @@ class Manifest:
     def save(self, index_dir: str | os.PathLike, *, before_swap: Callable[[], None] | None = None) -> None:
         """Write the manifest atomically: a temporary file, flushed to disk, renamed over the old one."""
         folder = Path(index_dir)
-        tmp = folder / MANIFEST_TMP
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(self.to_json(), handle, indent=1, ensure_ascii=False)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if before_swap:
-            before_swap()
-        os.replace(tmp, folder / MANIFEST)
-        fsync_path(folder)
+        write_json_atomically(folder / MANIFEST, folder / MANIFEST_TMP, self.to_json(), indent=1,
+                              before_swap=before_swap)
 
     def to_json(self) -> dict:
-        data = asdict(self)
+        # One level at a time: dataclasses.asdict deep-copies, seconds for 100k documents.
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["documents"] = {source: dict(vars(record)) for source, record in self.documents.items()}
+        data["skipped"] = {source: dict(vars(record)) for source, record in self.skipped.items()}
+        data["not_found"] = dict(vars(self.not_found)) if self.not_found else None
         if self.not_found is None:
             del data["not_found"]
         if self.index_type is None:
@@ -200,6 +196,20 @@ def save_calibration(index_dir: str | os.PathLike, threshold: float, *, model: s
         manifest = Manifest.load(index_dir)
         calibration = Calibration(model, threshold, scale, note, manifest.runtime)
         replace(manifest, not_found=calibration).save(index_dir)
+
+
+def write_json_atomically(path: Path, tmp: Path, data: Any, *, indent: int | None = None,
+                          before_swap: Callable[[], None] | None = None) -> None:
+    """Write ``data`` as JSON to ``path`` atomically: ``tmp`` (0600), flushed to disk, renamed over it."""
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=indent, ensure_ascii=False)
+        handle.flush()
+        os.fsync(handle.fileno())
+    if before_swap:
+        before_swap()
+    os.replace(tmp, path)
+    fsync_path(path.parent)
 
 
 def fsync_path(path: Path) -> None:

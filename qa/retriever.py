@@ -96,6 +96,11 @@ class Retriever:
         """The runtime the index's vectors were made with."""
         return self._store.manifest.runtime
 
+    @property
+    def embedder(self) -> Embedder:
+        """The model that embeds questions: the index's own model and runtime, loaded when first used."""
+        return self._embedder
+
     def reload(self) -> bool:
         """Switch to the folder's newest build if it changed; True when it did.
 

@@ -333,7 +333,7 @@ class StoreWriter:
         self.index_type = vector_index.check_index_type(index_type)
         self._checkpoint = checkpoint or (lambda point: None)
         # Recorded before a byte is written: whatever happens next, the next run knows these are qa's.
-        record_pending(self.index_dir, self.files.values())
+        record_pending(self.index_dir, self.files.values(), base.manifest.files.values() if base else None)
         self.documents: dict[str, DocumentRecord] = dict(base.manifest.documents) if base else {}
         self._not_found = base.manifest.not_found if base else None
         store_path = self.index_dir / self.files["store"]
@@ -350,7 +350,7 @@ class StoreWriter:
         if not base:
             self._db.executescript(_SCHEMA)
         copies.create_table(self._db)
-        if base and base.manifest.copy_rules != copies.COPY_RULES:
+        if base and copies.outdated(base.manifest):
             self._bring_up_to_date()
         self._next_id = {name: self._max_id(name) + 1 for name in VECTOR_FILES}
 
@@ -458,7 +458,7 @@ class StoreWriter:
         )
         manifest.save(self.index_dir, before_swap=lambda: self._checkpoint("swap"))
         self._checkpoint("after-swap")
-        remove_leftovers(self.index_dir)
+        remove_leftovers(self.index_dir, keep=set(manifest.files.values()))
         return manifest
 
     def abort(self) -> None:

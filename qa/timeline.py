@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from qa.lexical import numbers
 from qa.results import Quote
 
 NEWEST_FIRST = "newest first"
@@ -23,7 +24,6 @@ _LATEST = re.compile(
     r"\b(?:now|nowadays|latest|currently|current|still|as of|today|these days|most recent(?:ly)?|so far|"
     r"up to date)\b", re.IGNORECASE)
 _WHO = re.compile(r"\bwho(?:m|se)?\b", re.IGNORECASE)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CAPITALISED = re.compile(r"[A-Z][\w'-]*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"'\u201c\u2018(]\s*)$")
 
@@ -93,25 +93,21 @@ def _newest(quotes: list[Quote]) -> list[Quote]:
 def _disagreeing(question: str, quotes: list[Quote]) -> list[Quote]:
     """The quotes (best first) that disagree with a quote of another date in a number or, for a
     "who" question, a name."""
-    asked_numbers = _numbers(question)
-    names_matter = bool(_WHO.search(question))
+    asked_numbers = numbers(question)
+    asked_names = _names(question) if _WHO.search(question) else None
     involved = set()
     for i, a in enumerate(quotes):
         for b in quotes[i + 1 :]:
             if not (a.date and b.date and a.date != b.date):
                 continue
-            numbers_a, numbers_b = _numbers(a.text) - asked_numbers, _numbers(b.text) - asked_numbers
+            numbers_a, numbers_b = numbers(a.text) - asked_numbers, numbers(b.text) - asked_numbers
             differ = bool(numbers_a and numbers_b and numbers_a != numbers_b)
-            if not differ and names_matter:
-                names_a, names_b = _names(a.text) - _names(question), _names(b.text) - _names(question)
+            if not differ and asked_names is not None:
+                names_a, names_b = _names(a.text) - asked_names, _names(b.text) - asked_names
                 differ = bool(names_a and names_b and not names_a & names_b)
             if differ:
                 involved |= {id(a), id(b)}
     return [q for q in quotes if id(q) in involved]
-
-
-def _numbers(text: str) -> set[str]:
-    return {number.replace(",", "") for number in _NUMBER.findall(text)}
 
 
 def _names(text: str) -> set[str]:

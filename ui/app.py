@@ -158,14 +158,12 @@ def open_index(index_dir: str | os.PathLike | None, docs_dir: str | os.PathLike)
     When there is no index yet, it is built from ``docs_dir`` first, with progress.
     """
     try:
-        existing = Retriever.load(index_dir)  # reads the manifest; the model loads lazily
-        model, runtime = existing.model, existing.runtime
+        retriever = Retriever.load(index_dir)  # the model loads when first used
+        return retriever, retriever.embedder
     except IndexNotFound:
         print(f"No index yet: indexing {docs_dir} first.", file=sys.stderr)
-        model = runtime = None
-    embedder = Embedder(model, runtime=runtime)
-    if model is None:
-        build_index([docs_dir], index_dir, progress=True, embedder=embedder)
+    embedder = Embedder()
+    build_index([docs_dir], index_dir, progress=True, embedder=embedder)
     return Retriever.load(index_dir, embedder=embedder), embedder
 
 

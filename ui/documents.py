@@ -37,8 +37,7 @@ LOCK_POLL_S = 1.0
 
 def refresh(retriever: Retriever) -> tuple[str, dict, list[DocumentInfo]]:
     """The documents panel, the removal choices and the list behind them, from the newest build."""
-    retriever.reload()
-    documents = retriever.documents()
+    documents = retriever.documents()  # of the newest build: it reloads
     return render_documents(documents), gr.update(choices=document_choices(documents), value=None), documents
 
 
