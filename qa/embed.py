@@ -144,7 +144,7 @@ class Embedder:
     def encode_question(self, text: str) -> np.ndarray:
         """The unit-length float32 vector of one text, for searching with a question.
 
-        On one thread: a single short text gains nothing from more, and waits for busy cores.
+        On :data:`QUESTION_THREADS` threads: a single short text gains little from more.
         An index of the ``torch`` runtime gets its questions from ONNX Runtime in fp32 (cosine
         0.99999 to PyTorch's fp32, and no torch import: a cold `qa ask` starts ~10 s sooner),
         unless a device or precision was forced or the model is not a folder ONNX Runtime runs.
@@ -191,7 +191,10 @@ RUNTIMES = ("torch", "onnx", "onnx-int8")
 """What ``Embedder(runtime=...)`` and ``--runtime`` accept, besides ``auto``."""
 CPU_RUNTIME = "onnx-int8"
 """What ``auto`` picks on a machine without a GPU, for a model ONNX Runtime runs."""
-QUESTION_THREADS = 1
+QUESTION_THREADS = min(2, os.cpu_count() or 1)
+"""ONNX Runtime threads for one question, which do not spin while they wait. A SciFact claim on 2
+cores, int8: p50 3.7-4.9 ms on two threads against 4.9-5.1 on one, idle; 5.7-10.6 against
+6.2-14.8 ms with 2-4 busy processes beside it (benchmarks/README.md)."""
 
 
 def check_runtime(runtime: str) -> str:

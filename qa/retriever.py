@@ -311,8 +311,8 @@ class Retriever:
                 break
             hit = _hit(store, passage, score)
             if not (collapse and _repeats(hit, (earlier for earlier, _ in ranked), store)):
-                sentences = [ScoredSentence(span.start, span.end, sentence_similarity[sid])
-                             for sid, span in zip(passage.sentence_ids, passage.passage.sentences)]
+                sentences = [ScoredSentence(start, end, sentence_similarity[sid])
+                             for sid, (start, end) in zip(passage.sentence_ids, passage.sentence_spans)]
                 ranked.append((hit, sentences))
         allowed = scope.sources if scope else None
         return _Ranking([(_with_copies(hit, store, allowed), sentences) for hit, sentences in ranked], store, scope)
@@ -325,9 +325,8 @@ def _attributed(quote: Quote, text: str) -> Quote:
 
 
 def _hit(store: Store, stored: StoredPassage, score: float) -> Hit:
-    p = stored.passage
-    return Hit(store.passage_text(p), p.source, stored.title, p.page, p.start, p.end, round(score, 4),
-               **store.document_details(p.source).about(p.page))
+    return Hit(store.passage_text(stored), stored.source, stored.title, stored.page, stored.start, stored.end,
+               round(score, 4), **store.document_details(stored.source).about(stored.page))
 
 
 def _with_copies(item: Hit | Quote, store: Store, allowed: frozenset[str] | None):
