@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qa.answer_types import MEASURABLE, asked_type, facts
-from qa.lexical import REFERS_BACK, numbers, terms, words
+from qa.lexical import REFERS_BACK, letters_and_digits, numbers, terms, words
 from qa.results import Hit, Quote, ScoredSentence
 from qa.scoring import DEFAULT_SCORING, Scoring
 
@@ -101,15 +102,17 @@ def sentence_features(question: str, candidates: Sequence[Candidate], texts: Seq
 
 
 def answer_confidence(question: str, quotes: Sequence[Quote], ranked: Sequence[tuple[Hit, Sequence[ScoredSentence]]],
-                      scoring: Scoring = DEFAULT_SCORING) -> float:
+                      scoring: Scoring = DEFAULT_SCORING, document_text: Callable[[str], str] | None = None) -> float:
     """How surely the documents answer, 0..1; 0.0 without quotes.
 
     The best quote's score averaged (by ``best_similarity_weight``) with the best cosine of a
     sentence of the passages quotes are drawn from, then averaged (by ``phrases_weight``) with the
     share of the question's phrases found in the passage that holds the best quote, less
     ``missing_numbers_weight`` times the share of the question's numbers that this passage lacks,
-    and less ``missing_fact_weight`` when the quote lacks the kind of fact the question asks for
-    (:func:`lacks_asked_fact`).
+    less ``missing_fact_weight`` when the quote lacks the kind of fact the question asks for
+    (:func:`lacks_asked_fact`), and less ``missing_setting_weight`` when the quote's document
+    (read with ``document_text``, given a source) never names the place or occasion the question
+    is set in (:func:`missing_setting`).
     """
     if not quotes:
         return 0.0
@@ -124,7 +127,23 @@ def answer_confidence(question: str, quotes: Sequence[Quote], ranked: Sequence[t
     confidence -= scoring.missing_numbers_weight * missing_numbers(question, text)
     if lacks_asked_fact(question, quotes[0].text):
         confidence -= scoring.missing_fact_weight
+    if document_text and missing_setting(question, quotes[0].title + "\n" + document_text(quotes[0].source)):
+        confidence -= scoring.missing_setting_weight
     return max(0.0, confidence)
+
+
+_SETTING = re.compile(r"\b(?:in|at) (?:the )?([A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*)")
+"""Where a question is set: a name after "in" or "at" ("in San Sebastian", "at the Open")."""
+
+
+def missing_setting(question: str, document: str) -> bool:
+    """Whether the question is set in a named place or occasion that ``document`` never names:
+    then it tells of somewhere else. A name counts as named when one of its words begins a
+    capitalised word of the document the same way (its first four letters: "Britain" names
+    "British")."""
+    named = {word[:4].lower() for word in letters_and_digits(document) if word[0].isupper()}
+    return any(not any(word[:4].lower() in named for word in letters_and_digits(setting))
+               for setting in _SETTING.findall(question))
 
 
 def lacks_asked_fact(question: str, quote: str) -> bool:

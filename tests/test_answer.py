@@ -9,6 +9,7 @@ from qa.answer import (
     answer_confidence,
     choose_quotes,
     missing_numbers,
+    missing_setting,
     phrase_overlap,
     sentence_features,
 )
@@ -150,6 +151,24 @@ def test_a_measurable_fact_no_quote_holds_lowers_the_confidence(retriever):
         assert drop == pytest.approx(DEFAULT_SCORING.missing_fact_weight if lacks else 0.0), question
     answer = retriever.ask("How much does one MK-20 bomb cost?")  # the article gives no price
     assert not answer.answered and answer.hits
+
+
+def test_a_place_the_quoted_document_never_names_lowers_the_confidence(retriever, index_dir, embedder):
+    from dataclasses import replace
+
+    assert missing_setting("How far away can the lamp be seen in Norway?", TEXT)
+    assert not missing_setting("How far away can the lamp be seen at the Kestrel Lighthouse?", TEXT)
+    assert not missing_setting("When does the film open in British cinemas?", "It opens in Britain in May.")
+    assert not missing_setting("How far away can the lamp be seen?", TEXT)
+    question = "How far away can the lamp be seen in Norway?"
+    quotes = choose_quotes(question, ranked([0.1, 0.1, 0.7]), lambda _: TEXT)
+    drop = (answer_confidence(question, quotes, ranked([0.1, 0.1, 0.7]))
+            - answer_confidence(question, quotes, ranked([0.1, 0.1, 0.7]), document_text=lambda _: TEXT))
+    assert drop == pytest.approx(DEFAULT_SCORING.missing_setting_weight)
+    question = "When do spring tides happen in Peru?"  # the article on tides names no place
+    assert not retriever.ask(question).answered
+    trusting = replace(DEFAULT_SCORING, missing_setting_weight=0.0)
+    assert Retriever.load(index_dir, embedder=embedder, scoring=trusting).ask(question).answered
 
 
 def test_the_title_is_never_quoted():
