@@ -110,9 +110,9 @@ def answer_confidence(question: str, quotes: Sequence[Quote], ranked: Sequence[t
     share of the question's phrases found in the passage that holds the best quote, less
     ``missing_numbers_weight`` times the share of the question's numbers that this passage lacks,
     less ``missing_fact_weight`` when the quote lacks the kind of fact the question asks for
-    (:func:`lacks_asked_fact`), and less ``missing_setting_weight`` when the quote's document
-    (read with ``document_text``, given a source) never names the place or occasion the question
-    is set in (:func:`missing_setting`).
+    (:func:`lacks_asked_fact`), and less ``other_subject_weight`` when the quote tells of another
+    subject than the question's (:func:`tells_of_another`; its document is read with
+    ``document_text``, given a source).
     """
     if not quotes:
         return 0.0
@@ -127,23 +127,43 @@ def answer_confidence(question: str, quotes: Sequence[Quote], ranked: Sequence[t
     confidence -= scoring.missing_numbers_weight * missing_numbers(question, text)
     if lacks_asked_fact(question, quotes[0].text):
         confidence -= scoring.missing_fact_weight
-    if document_text and missing_setting(question, quotes[0].title + "\n" + document_text(quotes[0].source)):
-        confidence -= scoring.missing_setting_weight
+    if document_text and tells_of_another(question, quotes[0].text,
+                                          quotes[0].title + "\n" + document_text(quotes[0].source)):
+        confidence -= scoring.other_subject_weight
     return max(0.0, confidence)
 
 
 _SETTING = re.compile(r"\b(?:in|at) (?:the )?([A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*)")
 """Where a question is set: a name after "in" or "at" ("in San Sebastian", "at the Open")."""
+_OWNED = re.compile(r"\b([A-Z][\w-]*)['’]s? ([a-z][\w-]*)")
+"""A name's thing: "Ryanair's chief (executive)"."""
+_NUMBER_SET_IN = re.compile(r"\d[\d,.]*(?: [a-z]+){0,2} (?:in|at) (?:the )?([A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*)")
+"""A number set in a named place: "50,000 staff in Kazakhstan"."""
 
 
-def missing_setting(question: str, document: str) -> bool:
-    """Whether the question is set in a named place or occasion that ``document`` never names:
-    then it tells of somewhere else. A name counts as named when one of its words begins a
-    capitalised word of the document the same way (its first four letters: "Britain" names
-    "British")."""
-    named = {word[:4].lower() for word in letters_and_digits(document) if word[0].isupper()}
-    return any(not any(word[:4].lower() in named for word in letters_and_digits(setting))
-               for setting in _SETTING.findall(question))
+def tells_of_another(question: str, quote: str, document: str) -> bool:
+    """Whether the best quote tells of another subject than the question's: ``document`` (the
+    quote's, with its title) never names the place or occasion the question is set in ("in
+    Wantage"), the quote gives another name's thing ("ATR's chief executive" for "Ryanair's chief
+    executive"), or it sets the measurable fact asked for in another named place ("50,000 staff
+    in Kazakhstan" for "How many staff ... in Romania?")."""
+    settings = _SETTING.findall(question)
+    if any(not _names(document, setting) for setting in settings):
+        return True
+    for owner, thing in _OWNED.findall(question):
+        others = re.findall(rf"\b([A-Z][\w-]*)['’]s? {re.escape(thing)}\b", quote)
+        if others and not _names(quote, owner):
+            return True
+    kind = asked_type(question)
+    return bool(settings and kind and kind.name in MEASURABLE and any(
+        not any(_names(setting, place) for setting in settings) for place in _NUMBER_SET_IN.findall(quote)))
+
+
+def _names(text: str, name: str) -> bool:
+    """Whether ``text`` names ``name``: one of its words begins a capitalised word of ``text`` the
+    same way (the first four letters: "Britain" names "British")."""
+    named = {word[:4].lower() for word in letters_and_digits(text) if word[0].isupper()}
+    return any(word[:4].lower() in named for word in letters_and_digits(name))
 
 
 def lacks_asked_fact(question: str, quote: str) -> bool:
