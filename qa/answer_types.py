@@ -124,6 +124,11 @@ ANSWER_TYPES = (
                    r"|\b(?:spring|summer|autumn|fall|winter)\b|\b\d{1,2}(?:st|nd|rd|th)\b", I),
     ),
     AnswerType(
+        "score",
+        re.compile(r"\bwhat (?:was|is|were) the (?:final |half-time |full-time )?score\b|\b(?:by|with|at) what score\b", I),
+        re.compile(_SCORE),
+    ),
+    AnswerType(
         "rank",
         re.compile(r"\bwhich number\b|\bwhat number in\b", I),
         re.compile(rf"\b\d+(?:st|nd|rd|th)\b|\b(?:{_ORDINAL_WORDS})\b|\bnumber (?:\d+|one|two|three)\b", I),
@@ -173,7 +178,7 @@ ANSWER_TYPES = (
 )
 
 
-MEASURABLE = frozenset({"money", "share", "age", "duration", "measure", "time", "count"})
+MEASURABLE = frozenset({"money", "share", "age", "duration", "measure", "time", "score", "count"})
 """Kinds whose facts have few forms (numbers and their units), so their absence can be trusted."""
 
 

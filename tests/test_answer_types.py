@@ -24,6 +24,7 @@ def told(question: str, sentence: str) -> set[str]:
     ("In which year did the law change?", "date"),
     ("How many people live in the town?", "count"),
     ("Which number in the series is the new film?", "rank"),
+    ("What was the final score of the cup tie?", "score"),
     ("Why did the shares fall?", "reason"),
     ("Where does the singer live?", "place"),
     ("Where was he when he missed the test?", "place"),  # the kind asked for first
@@ -55,6 +56,7 @@ def test_a_count_is_a_cardinal_number_not_a_rank_a_date_or_a_score():
     assert not told(question, "The ground was built in 1998 and rebuilt after 1999.")
     assert told(question, "A crowd of 32,000 saw the match in 1998, and nine were hurt.") == {"32,000", "nine"}
     assert told(question, "The match was seen by 2000 people.") == {"2000"}
+    assert told("What was the final score of the match?", "The home side won 2-1 on 3 April.") == {"2-1"}
 
 
 def test_a_number_the_question_holds_is_not_the_fact_it_asks_for():
@@ -63,4 +65,4 @@ def test_a_number_the_question_holds_is_not_the_fact_it_asks_for():
 
 
 def test_only_kinds_of_few_forms_are_trusted_to_be_absent():
-    assert {"money", "share", "age", "duration", "measure", "time", "count"} == MEASURABLE
+    assert {"money", "share", "age", "duration", "measure", "time", "score", "count"} == MEASURABLE
