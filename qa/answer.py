@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from qa.answer_types import MEASURABLE, asked_type, facts
+from qa.answer_types import MEASURABLE, ORDINAL_WORDS, asked_type, facts
 from qa.lexical import REFERS_BACK, letters_and_digits, numbers, terms, words
 from qa.results import Hit, Quote, ScoredSentence
 from qa.scoring import DEFAULT_SCORING, Scoring
@@ -137,6 +137,8 @@ _SETTING = re.compile(r"\b(?:in|at) (?:the )?([A-Z][\w'’-]*(?: [A-Z][\w'’-]*
 """Where a question is set: a name after "in" or "at" ("in San Sebastian", "at the Open")."""
 _OWNED = re.compile(r"\b([A-Z][\w-]*)['’]s? ([a-z][\w-]*)")
 """A name's thing: "Ryanair's chief (executive)"."""
+_NUMBERED = re.compile(rf"\b({ORDINAL_WORDS}) ([a-z][\w-]*)", re.IGNORECASE)
+"""A numbered thing: "the fourth round"."""
 _NUMBER_SET_IN = re.compile(r"\d[\d,.]*(?: [a-z]+){0,2} (?:in|at) (?:the )?([A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*)")
 """A number set in a named place: "50,000 staff in Kazakhstan"."""
 
@@ -145,18 +147,29 @@ def tells_of_another(question: str, quote: str, document: str) -> bool:
     """Whether the best quote tells of another subject than the question's: ``document`` (the
     quote's, with its title) never names the place or occasion the question is set in ("in
     Wantage"), the quote gives another name's thing ("ATR's chief executive" for "Ryanair's chief
-    executive"), or it sets the measurable fact asked for in another named place ("50,000 staff
-    in Kazakhstan" for "How many staff ... in Romania?")."""
+    executive", "the third round" for "the fourth round": :func:`_gives_anothers`), or it sets the
+    measurable fact asked for in another named place ("50,000 staff in Kazakhstan" for "How many
+    staff ... in Romania?")."""
     settings = _SETTING.findall(question)
-    if any(not _names(document, setting) for setting in settings):
+    if any(not _names(document, setting) for setting in settings) or _gives_anothers(question, quote):
         return True
-    for owner, thing in _OWNED.findall(question):
-        others = re.findall(rf"\b([A-Z][\w-]*)['’]s? {re.escape(thing)}\b", quote)
-        if others and not _names(quote, owner):
-            return True
     kind = asked_type(question)
     return bool(settings and kind and kind.name in MEASURABLE and any(
         not any(_names(setting, place) for setting in settings) for place in _NUMBER_SET_IN.findall(quote)))
+
+
+def _gives_anothers(question: str, quote: str) -> bool:
+    """Whether ``quote`` gives another name's or another number's thing than the question asks
+    about, and never names the question's ("ATR's chief executive" for "Ryanair's chief
+    executive", "the third round" for "the fourth round")."""
+    for owner, thing in _OWNED.findall(question):
+        if re.search(rf"\b[A-Z][\w-]*['’]s? {re.escape(thing)}\b", quote) and not _names(quote, owner):
+            return True
+    for number, thing in _NUMBERED.findall(question):
+        if (re.search(rf"\b(?:{ORDINAL_WORDS}) {re.escape(thing)}\b", quote, re.IGNORECASE)
+                and not re.search(rf"\b{number}\b", quote, re.IGNORECASE)):
+            return True
+    return False
 
 
 def _names(text: str, name: str) -> bool:

@@ -21,8 +21,9 @@ _CARDINAL_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twe
                    r"a few|several|both")
 _NUMBER_WORDS = rf"{_CARDINAL_WORDS}|half|quarter|third"
 _NUMBER = rf"(?:\d[\d,.]*|\b(?:{_NUMBER_WORDS})\b)"
-_ORDINAL_WORDS = (r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|twentieth|"
-                  r"hundredth")
+ORDINAL_WORDS = (r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|twentieth|"
+                 r"hundredth")
+"""Ordinal numbers in words, as a regular-expression alternation."""
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _MONTH_NAMES = rf"{_MONTHS}|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec"
 _YEAR = r"(?:1\d{3}|20\d{2})"
@@ -131,7 +132,7 @@ ANSWER_TYPES = (
     AnswerType(
         "rank",
         re.compile(r"\bwhich number\b|\bwhat number in\b", I),
-        re.compile(rf"\b\d+(?:st|nd|rd|th)\b|\b(?:{_ORDINAL_WORDS})\b|\bnumber (?:\d+|one|two|three)\b", I),
+        re.compile(rf"\b\d+(?:st|nd|rd|th)\b|\b(?:{ORDINAL_WORDS})\b|\bnumber (?:\d+|one|two|three)\b", I),
     ),
     AnswerType(
         "count",

@@ -161,11 +161,15 @@ def test_a_quote_about_another_place_or_owner_lowers_the_confidence(retriever, i
     assert not tells_of_another("How far away can the lamp be seen at the Kestrel Lighthouse?", TEXT, TEXT)
     assert not tells_of_another("When does the film open in British cinemas?", "It opens in May.",
                                 "It opens in Britain in May.")
-    # The quote gives another name's thing.
+    # The quote gives another name's or another number's thing.
     quote = "Margit Olsen, Kestrel's chief engineer, drew the plans."
     assert tells_of_another("Who is Halden's chief engineer?", quote, quote)
     assert not tells_of_another("Who is Kestrel's chief engineer?", quote, quote)
     assert not tells_of_another("Who is Halden's chief engineer?", "The firm's chief engineer drew the plans.", quote)
+    quote = "Margit Olsen won the third round of the regatta, and the first."
+    assert tells_of_another("Whom will Olsen race in the fourth round?", quote, quote)
+    assert not tells_of_another("Whom did Olsen race in the third round?", quote, quote)
+    assert not tells_of_another("Whom did Olsen race in the first round?", quote, quote)
     # The measurable fact asked for is set in another place.
     quote = "The trust employs 40 keepers in Scotland alone, and runs lighthouses in Wales."
     assert tells_of_another("How many keepers does the trust employ in Wales?", quote, quote)
