@@ -8,8 +8,10 @@ not. A neighbouring sentence that scores nearly as well is quoted with it, and a
 opens with a pronoun is quoted with the one before, which names what it is about. The answer is
 "not found" when the confidence (the best quote's score averaged with the best cosine of any
 candidate sentence and with the share of the question's phrases found in the quote's passage,
-less a little for each number of the question that passage lacks) falls below a threshold.
-Every weight is a field of :class:`qa.scoring.Scoring`.
+less a little for each number of the question that passage lacks, and less again when the quote
+lacks the measurable kind of fact asked for or tells of another subject: another place, another
+name's or number's thing) falls below a threshold. Every weight is a field of
+:class:`qa.scoring.Scoring`.
 """
 
 from __future__ import annotations
@@ -173,15 +175,18 @@ def _gives_anothers(question: str, quote: str) -> bool:
 
 
 def _names(text: str, name: str) -> bool:
-    """Whether ``text`` names ``name``: one of its words begins a capitalised word of ``text`` the
-    same way (the first four letters: "Britain" names "British")."""
-    named = {word[:4].lower() for word in letters_and_digits(text) if word[0].isupper()}
-    return any(word[:4].lower() in named for word in letters_and_digits(name))
+    """Whether ``text`` names ``name``: a capitalised word of ``text`` begins as one of its words
+    does (their first four letters: "Britain" names "British"; a shorter word whole: "UK")."""
+    for word in letters_and_digits(name):
+        end = "" if len(word) >= 4 else r"\b"
+        if word[0].isalpha() and re.search(rf"\b{re.escape(word[0].upper())}(?i:{re.escape(word[1:4])}){end}", text):
+            return True
+    return False
 
 
 def lacks_asked_fact(question: str, quote: str) -> bool:
     """Whether the question asks for a measurable kind of fact (a sum, a share, an age, a span of
-    time, a measure, a time of day, a count) that ``quote`` does not state: then no sentence
+    time, a measure, a time of day, a score, a count) that ``quote`` does not state: then no sentence
     about the question's subject holds it, since the quote takes in the sentence beside it that
     does. Names, places, dates and reasons take too many forms to be sure one is absent."""
     kind = asked_type(question)
