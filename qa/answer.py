@@ -176,10 +176,14 @@ def _gives_anothers(question: str, quote: str) -> bool:
 
 def _names(text: str, name: str) -> bool:
     """Whether ``text`` names ``name``: a capitalised word of ``text`` begins as one of its words
-    does (their first four letters: "Britain" names "British"; a shorter word whole: "UK")."""
+    does (their first four letters: "Britain" names "British"; a shorter word whole: "UK"), or
+    capitalised words of ``text`` begin with the letters of one in capitals ("SP": "Scottish
+    Parliament")."""
     for word in letters_and_digits(name):
         end = "" if len(word) >= 4 else r"\b"
         if word[0].isalpha() and re.search(rf"\b{re.escape(word[0].upper())}(?i:{re.escape(word[1:4])}){end}", text):
+            return True
+        if word.isalpha() and word.isupper() and re.search(r"\b" + r"\w*\s+".join(word), text):
             return True
     return False
 

@@ -161,6 +161,7 @@ def test_a_quote_about_another_place_or_owner_lowers_the_confidence(retriever, i
     assert not tells_of_another("How far away can the lamp be seen at the Kestrel Lighthouse?", TEXT, TEXT)
     assert not tells_of_another("When does the film open in British cinemas?", "It opens in May.",
                                 "It opens in Britain in May.")
+    assert not tells_of_another("Who sits in the SP?", "Members sit there.", "Members sit in the Scottish Parliament.")
     # The quote gives another name's or another number's thing.
     quote = "Margit Olsen, Kestrel's chief engineer, drew the plans."
     assert tells_of_another("Who is Halden's chief engineer?", quote, quote)
