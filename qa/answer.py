@@ -8,20 +8,23 @@ not. A neighbouring sentence that scores nearly as well is quoted with it, and a
 opens with a pronoun is quoted with the one before, which names what it is about. The answer is
 "not found" when the confidence (the best quote's score averaged with the best cosine of any
 candidate sentence and with the share of the question's phrases found in the quote's passage,
-less a little for each number of the question that passage lacks) falls below a threshold.
-Every weight is a field of :class:`qa.scoring.Scoring`.
+less a little for each number of the question that passage lacks, and less again when the quote
+lacks the measurable kind of fact asked for or tells of another subject: another place, another
+name's or number's thing) falls below a threshold. Every weight is a field of
+:class:`qa.scoring.Scoring`.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from qa.answer_types import MEASURABLE, asked_type, facts
-from qa.lexical import REFERS_BACK, numbers, terms, words
+from qa.answer_types import MEASURABLE, ORDINAL_WORDS, asked_type, facts
+from qa.lexical import REFERS_BACK, letters_and_digits, numbers, terms, words
 from qa.results import Hit, Quote, ScoredSentence
 from qa.scoring import DEFAULT_SCORING, Scoring
 
@@ -101,15 +104,17 @@ def sentence_features(question: str, candidates: Sequence[Candidate], texts: Seq
 
 
 def answer_confidence(question: str, quotes: Sequence[Quote], ranked: Sequence[tuple[Hit, Sequence[ScoredSentence]]],
-                      scoring: Scoring = DEFAULT_SCORING) -> float:
+                      scoring: Scoring = DEFAULT_SCORING, document_text: Callable[[str], str] | None = None) -> float:
     """How surely the documents answer, 0..1; 0.0 without quotes.
 
     The best quote's score averaged (by ``best_similarity_weight``) with the best cosine of a
     sentence of the passages quotes are drawn from, then averaged (by ``phrases_weight``) with the
     share of the question's phrases found in the passage that holds the best quote, less
     ``missing_numbers_weight`` times the share of the question's numbers that this passage lacks,
-    and less ``missing_fact_weight`` when the quote lacks the kind of fact the question asks for
-    (:func:`lacks_asked_fact`).
+    less ``missing_fact_weight`` when the quote lacks the kind of fact the question asks for
+    (:func:`lacks_asked_fact`), and less ``other_subject_weight`` when the quote tells of another
+    subject than the question's (:func:`tells_of_another`; its document is read with
+    ``document_text``, given a source).
     """
     if not quotes:
         return 0.0
@@ -124,12 +129,68 @@ def answer_confidence(question: str, quotes: Sequence[Quote], ranked: Sequence[t
     confidence -= scoring.missing_numbers_weight * missing_numbers(question, text)
     if lacks_asked_fact(question, quotes[0].text):
         confidence -= scoring.missing_fact_weight
+    if document_text and tells_of_another(question, quotes[0].text,
+                                          quotes[0].title + "\n" + document_text(quotes[0].source)):
+        confidence -= scoring.other_subject_weight
     return max(0.0, confidence)
+
+
+_SETTING = re.compile(r"\b(?:in|at) (?:the )?([A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*)")
+"""Where a question is set: a name after "in" or "at" ("in San Sebastian", "at the Open")."""
+_OWNED = re.compile(r"\b([A-Z][\w-]*)['’]s? ([a-z][\w-]*)")
+"""A name's thing: "Ryanair's chief (executive)"."""
+_NUMBERED = re.compile(rf"\b({ORDINAL_WORDS}) ([a-z][\w-]*)", re.IGNORECASE)
+"""A numbered thing: "the fourth round"."""
+_NUMBER_SET_IN = re.compile(r"\d[\d,.]*(?: [a-z]+){0,2} (?:in|at) (?:the )?([A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*)")
+"""A number set in a named place: "50,000 staff in Kazakhstan"."""
+
+
+def tells_of_another(question: str, quote: str, document: str) -> bool:
+    """Whether the best quote tells of another subject than the question's: ``document`` (the
+    quote's, with its title) never names the place or occasion the question is set in ("in
+    Wantage"), the quote gives another name's thing ("ATR's chief executive" for "Ryanair's chief
+    executive", "the third round" for "the fourth round": :func:`_gives_anothers`), or it sets the
+    measurable fact asked for in another named place ("50,000 staff in Kazakhstan" for "How many
+    staff ... in Romania?")."""
+    settings = _SETTING.findall(question)
+    if any(not _names(document, setting) for setting in settings) or _gives_anothers(question, quote):
+        return True
+    kind = asked_type(question)
+    return bool(settings and kind and kind.name in MEASURABLE and any(
+        not any(_names(setting, place) for setting in settings) for place in _NUMBER_SET_IN.findall(quote)))
+
+
+def _gives_anothers(question: str, quote: str) -> bool:
+    """Whether ``quote`` gives another name's or another number's thing than the question asks
+    about, and never names the question's ("ATR's chief executive" for "Ryanair's chief
+    executive", "the third round" for "the fourth round")."""
+    for owner, thing in _OWNED.findall(question):
+        if re.search(rf"\b[A-Z][\w-]*['’]s? {re.escape(thing)}\b", quote) and not _names(quote, owner):
+            return True
+    for number, thing in _NUMBERED.findall(question):
+        if (re.search(rf"\b(?:{ORDINAL_WORDS}) {re.escape(thing)}\b", quote, re.IGNORECASE)
+                and not re.search(rf"\b{number}\b", quote, re.IGNORECASE)):
+            return True
+    return False
+
+
+def _names(text: str, name: str) -> bool:
+    """Whether ``text`` names ``name``: a capitalised word of ``text`` begins as one of its words
+    does (their first four letters: "Britain" names "British"; a shorter word whole: "UK"), or
+    capitalised words of ``text`` begin with the letters of one in capitals ("SP": "Scottish
+    Parliament")."""
+    for word in letters_and_digits(name):
+        end = "" if len(word) >= 4 else r"\b"
+        if word[0].isalpha() and re.search(rf"\b{re.escape(word[0].upper())}(?i:{re.escape(word[1:4])}){end}", text):
+            return True
+        if word.isalpha() and word.isupper() and re.search(r"\b" + r"\w*\s+".join(word), text):
+            return True
+    return False
 
 
 def lacks_asked_fact(question: str, quote: str) -> bool:
     """Whether the question asks for a measurable kind of fact (a sum, a share, an age, a span of
-    time, a measure, a time of day, a count) that ``quote`` does not state: then no sentence
+    time, a measure, a time of day, a score, a count) that ``quote`` does not state: then no sentence
     about the question's subject holds it, since the quote takes in the sentence beside it that
     does. Names, places, dates and reasons take too many forms to be sure one is absent."""
     kind = asked_type(question)

@@ -15,12 +15,26 @@ from dataclasses import dataclass
 
 from qa.lexical import letters_and_digits
 
-_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
-                 r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
-                 r"hundred|thousand|million|billion|trillion|dozen|dozens|hundreds|thousands|millions|billions|"
-                 r"half|quarter|third|a few|several|both")
+_CARDINAL_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+                   r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+                   r"hundred|thousand|million|billion|trillion|dozen|dozens|hundreds|thousands|millions|billions|"
+                   r"a few|several|both")
+_NUMBER_WORDS = rf"{_CARDINAL_WORDS}|half|quarter|third"
 _NUMBER = rf"(?:\d[\d,.]*|\b(?:{_NUMBER_WORDS})\b)"
+ORDINAL_WORDS = (r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|twentieth|"
+                 r"hundredth")
+"""Ordinal numbers in words, as a regular-expression alternation."""
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_MONTH_NAMES = rf"{_MONTHS}|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec"
+_YEAR = r"(?:1\d{3}|20\d{2})"
+_DATE_NUMBER = (rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH_NAMES})\b(?:,?\s+{_YEAR}\b)?"
+                rf"|\b(?:{_MONTH_NAMES})\.?\s+(?:\d{{1,2}}\b(?:,?\s+{_YEAR}\b)?|{_YEAR}\b)"
+                rf"|\b(?:in|since|from|until|till|before|after|during|early|late|mid)[\s-]+{_YEAR}s?\b"
+                rf"|\b{_YEAR}\s?(?:-|–|to|and)\s?(?:{_YEAR}|\d{{2}})\b|\b{_YEAR}s?\b(?!\s+(?-i:[a-z]))")
+"""Numbers that are dates: days of months, and years (after a preposition, in a range, or not
+followed by a lower-case word: "in 1466", "1980-84", "the 1998 Olympics", but "by 2000 guests")."""
+_SCORE = r"\b\d{1,2}[-–]\d{1,2}\b(?![-–])"
+"""A match's score ("lost 1-0"): two numbers, neither of them a count of anything asked for."""
 _DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
 _UNITS = (r"metres?|meters?|kilometres?|kilometers?|km|miles?|feet|foot|ft|inches|inch|yards?|cm|mm|m|"
           r"kilograms?|kg|grams?|g|tonnes?|tons?|pounds|lb|lbs|ounces?|litres?|liters?|gallons?|acres?|hectares?|"
@@ -52,6 +66,8 @@ class AnswerType:
     holds: re.Pattern
     names_something: bool = False
     """The fact is a name: a capitalised word the question does not already hold."""
+    ignores: re.Pattern | None = None
+    """What reads like a fact of this kind in a sentence but is not one (a date, for a count)."""
 
 
 ANSWER_TYPES = (
@@ -109,11 +125,20 @@ ANSWER_TYPES = (
                    r"|\b(?:spring|summer|autumn|fall|winter)\b|\b\d{1,2}(?:st|nd|rd|th)\b", I),
     ),
     AnswerType(
+        "score",
+        re.compile(r"\bwhat (?:was|is|were) the (?:final |half-time |full-time )?score\b|\b(?:by|with|at) what score\b", I),
+        re.compile(_SCORE),
+    ),
+    AnswerType(
+        "rank",
+        re.compile(r"\bwhich number\b|\bwhat number in\b", I),
+        re.compile(rf"\b\d+(?:st|nd|rd|th)\b|\b(?:{ORDINAL_WORDS})\b|\bnumber (?:\d+|one|two|three)\b", I),
+    ),
+    AnswerType(
         "count",
-        re.compile(r"\bhow many\b|\bwhat (?:number|size|population)\b|\b(?:how much|how big|how large)\b"
-                   r"|\bwhich number\b", I),
-        re.compile(rf"{_NUMBER}|\b\d+(?:st|nd|rd|th)\b|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|"
-                   r"ninth|tenth|eleventh|twelfth|twentieth|hundredth)\b", I),
+        re.compile(r"\bhow many\b|\bwhat (?:number|size|population)\b|\b(?:how much|how big|how large)\b", I),
+        re.compile(rf"\d[\d,.]*(?![\d,.]*(?:st|nd|rd|th)\b)|\b(?:{_CARDINAL_WORDS})\b", I),
+        ignores=re.compile(rf"{_DATE_NUMBER}|{_SCORE}", I),
     ),
     AnswerType(
         "reason",
@@ -154,7 +179,7 @@ ANSWER_TYPES = (
 )
 
 
-MEASURABLE = frozenset({"money", "share", "age", "duration", "measure", "time", "count"})
+MEASURABLE = frozenset({"money", "share", "age", "duration", "measure", "time", "score", "count"})
 """Kinds whose facts have few forms (numbers and their units), so their absence can be trusted."""
 
 
@@ -172,9 +197,11 @@ def asked_type(question: str) -> AnswerType | None:
 def facts(kind: AnswerType, sentence: str, question_words: set[str]) -> set[str]:
     """The facts of this kind that ``sentence`` states and the question does not already hold
     (lower-cased), so that a fact told in one sentence only can be told from a repeated one."""
+    if kind.ignores:
+        sentence = kind.ignores.sub(lambda match: " " * len(match.group()), sentence)
     found = set()
     for match in kind.holds.finditer(sentence):
         fact = (match.group(match.lastindex or 0) or "").strip(" .,'\"‘’“”").lower()
-        if fact and not (kind.names_something and set(letters_and_digits(fact)) <= question_words):
+        if fact and not set(letters_and_digits(fact)) <= question_words:
             found.add(fact)
     return found

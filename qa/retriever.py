@@ -174,7 +174,7 @@ class Retriever:
         ranked, scoring = ranking.ranked, self.scoring
         quotes, wider = self._choose_quotes(question, ranking)
         hits = [hit for hit, _ in ranked]
-        confidence = answer_confidence(question, quotes, ranked, scoring)
+        confidence = answer_confidence(question, quotes, ranked, scoring, ranking.store.document_text)
         if confidence < self.not_found_threshold:
             return Answer(question, False, [], hits, confidence)
         quotes = _marked(quotes, ranking)
@@ -220,7 +220,7 @@ class Retriever:
         for ranked in list(by_source.values())[: SOURCES_TRIED * sources]:
             ranked = ranked[: scoring.quote_passages]
             quotes = choose_quotes(question, ranked, ranking.store.document_text, scoring)[:1]
-            confidence = answer_confidence(question, quotes, ranked, scoring)
+            confidence = answer_confidence(question, quotes, ranked, scoring, ranking.store.document_text)
             best = max(best, confidence)
             if not quotes or confidence < threshold or _repeats(quotes[0], chosen, ranking.store):
                 continue

@@ -78,6 +78,9 @@ class Scoring:
     """Taken off per share of the question's numbers that the best quote's passage lacks."""
     missing_fact_weight: float = 0.3
     """Taken off when the question asks for a measurable kind of fact that the best quote lacks."""
+    other_subject_weight: float = 0.3
+    """Taken off when the best quote tells of another subject than the question's: another place,
+    another name's or number's thing (``qa.answer.tells_of_another``)."""
     not_found_threshold: float | None = None
     """Below this confidence the answer is "not found"; None = the index's calibrated threshold,
     else the built-in one for its model."""

@@ -11,6 +11,7 @@ from qa.answer import (
     missing_numbers,
     phrase_overlap,
     sentence_features,
+    tells_of_another,
 )
 from qa.evaluate import save_calibration
 from qa.results import Hit, ScoredSentence
@@ -150,6 +151,40 @@ def test_a_measurable_fact_no_quote_holds_lowers_the_confidence(retriever):
         assert drop == pytest.approx(DEFAULT_SCORING.missing_fact_weight if lacks else 0.0), question
     answer = retriever.ask("How much does one MK-20 bomb cost?")  # the article gives no price
     assert not answer.answered and answer.hits
+
+
+def test_a_quote_about_another_place_or_owner_lowers_the_confidence(retriever, index_dir, embedder):
+    from dataclasses import replace
+
+    # The question is set in a place the quote's document never names ("Britain" names "British").
+    assert tells_of_another("How far away can the lamp be seen in Norway?", TEXT, TEXT)
+    assert not tells_of_another("How far away can the lamp be seen at the Kestrel Lighthouse?", TEXT, TEXT)
+    assert not tells_of_another("When does the film open in British cinemas?", "It opens in May.",
+                                "It opens in Britain in May.")
+    assert not tells_of_another("Who sits in the SP?", "Members sit there.", "Members sit in the Scottish Parliament.")
+    # The quote gives another name's or another number's thing.
+    quote = "Margit Olsen, Kestrel's chief engineer, drew the plans."
+    assert tells_of_another("Who is Halden's chief engineer?", quote, quote)
+    assert not tells_of_another("Who is Kestrel's chief engineer?", quote, quote)
+    assert not tells_of_another("Who is Halden's chief engineer?", "The firm's chief engineer drew the plans.", quote)
+    quote = "Margit Olsen won the third round of the regatta, and the first."
+    assert tells_of_another("Whom will Olsen race in the fourth round?", quote, quote)
+    assert not tells_of_another("Whom did Olsen race in the third round?", quote, quote)
+    assert not tells_of_another("Whom did Olsen race in the first round?", quote, quote)
+    # The measurable fact asked for is set in another place.
+    quote = "The trust employs 40 keepers in Scotland alone, and runs lighthouses in Wales."
+    assert tells_of_another("How many keepers does the trust employ in Wales?", quote, quote)
+    assert not tells_of_another("How many keepers does the trust employ in Scotland?", quote, quote)
+
+    question = "How far away can the lamp be seen in Norway?"
+    quotes = choose_quotes(question, ranked([0.1, 0.1, 0.7]), lambda _: TEXT)
+    drop = (answer_confidence(question, quotes, ranked([0.1, 0.1, 0.7]))
+            - answer_confidence(question, quotes, ranked([0.1, 0.1, 0.7]), document_text=lambda _: TEXT))
+    assert drop == pytest.approx(DEFAULT_SCORING.other_subject_weight)
+    question = "When do spring tides happen in Peru?"  # the article on tides names no place
+    assert not retriever.ask(question).answered
+    trusting = replace(DEFAULT_SCORING, other_subject_weight=0.0)
+    assert Retriever.load(index_dir, embedder=embedder, scoring=trusting).ask(question).answered
 
 
 def test_the_title_is_never_quoted():

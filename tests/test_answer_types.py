@@ -23,6 +23,8 @@ def told(question: str, sentence: str) -> set[str]:
     ("When was the bridge opened?", "date"),
     ("In which year did the law change?", "date"),
     ("How many people live in the town?", "count"),
+    ("Which number in the series is the new film?", "rank"),
+    ("What was the final score of the cup tie?", "score"),
     ("Why did the shares fall?", "reason"),
     ("Where does the singer live?", "place"),
     ("Where was he when he missed the test?", "place"),  # the kind asked for first
@@ -47,5 +49,20 @@ def test_sentences_state_facts_the_question_does_not_already_hold():
     assert told("How many films did she star in?", "She starred in nine of the films.") >= {"nine"}
 
 
+def test_a_count_is_a_cardinal_number_not_a_rank_a_date_or_a_score():
+    question = "How many people saw the match?"
+    assert not told(question, "The club's fourth match of the season was played at the 3rd ground.")
+    assert not told(question, "The match on 3 April 2004 was moved to Leeds, where the home side won 2-1.")
+    assert not told(question, "The ground was built in 1998 and rebuilt after 1999.")
+    assert told(question, "A crowd of 32,000 saw the match in 1998, and nine were hurt.") == {"32,000", "nine"}
+    assert told(question, "The match was seen by 2000 people.") == {"2000"}
+    assert told("What was the final score of the match?", "The home side won 2-1 on 3 April.") == {"2-1"}
+
+
+def test_a_number_the_question_holds_is_not_the_fact_it_asks_for():
+    assert not told("How many Model 7610 phones were sold?", "Owners of the Model 7610 phone were warned.")
+    assert told("How many Model 7610 phones were sold?", "In all, 12,000 Model 7610 phones were sold.") == {"12,000"}
+
+
 def test_only_kinds_of_few_forms_are_trusted_to_be_absent():
-    assert {"money", "share", "age", "duration", "measure", "time", "count"} == MEASURABLE
+    assert {"money", "share", "age", "duration", "measure", "time", "score", "count"} == MEASURABLE
