@@ -2,10 +2,13 @@
 
 Every sentence of the top passages is a candidate. Its score mixes its own cosine to the
 question, the score of the passage it came from, how much of the question's vocabulary it
-contains (questions are usually worded like the sentence that answers them), and, for "who",
-"when" and "how many" questions, whether it holds a name, date or number that the question does
-not. A neighbouring sentence that scores nearly as well is quoted with it, and a sentence that
-opens with a pronoun is quoted with the one before, which names what it is about. The answer is
+contains (questions are usually worded like the sentence that answers them; the words of its
+document's title and opening sentence, its subject, count for less than the words that
+ask), and, for "who", "when" and "how many" questions, whether it holds a name, date or number
+that the question does not (a little more for a who-question when the name stands beside one of
+the question's words, "race director Ann Kerr"). A neighbouring sentence that scores nearly as
+well is quoted with it, and a sentence that opens with a pronoun is quoted with the one before,
+which names what it is about. The answer is
 "not found" when the confidence (the best quote's score averaged with the best cosine of any
 candidate sentence and with the share of the question's phrases found in the quote's passage,
 less a little for each number of the question that passage lacks) falls below a threshold.
@@ -17,10 +20,11 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from qa.answer_types import MEASURABLE, asked_type, facts
+from qa.answer_types import MEASURABLE, asked_type, facts, named_beside
+from qa.chunk import split_sentences
 from qa.lexical import REFERS_BACK, numbers, terms, words
 from qa.results import Hit, Quote, ScoredSentence
 from qa.scoring import DEFAULT_SCORING, Scoring
@@ -46,6 +50,21 @@ def term_overlap(question_terms: Sequence[str], sentence: str, weight: Callable[
     return sum(weight(t) for t in present) / total if total else 0.0
 
 
+OPENING_CHARS = 1_000
+"""A document's opening sentence is looked for in this many of its first characters."""
+
+
+def subject_terms(title: str, document: str) -> frozenset[str]:
+    """The terms of a document's title and of its opening sentence (the first that is not the
+    title): its subject, which the document's sentences keep repeating."""
+    found = set(terms(title))
+    for span in split_sentences(document, 0, min(len(document), OPENING_CHARS)):
+        opening = document[span.start : span.end]
+        if opening.strip() != title.strip():
+            return frozenset(found.union(terms(opening)))
+    return frozenset(found)
+
+
 def rarity_weights(texts: Sequence[str]) -> Callable[[str], float]:
     """An IDF-like weight over ``texts``: terms found in fewer of them count more."""
     frequency: dict[str, int] = {}
@@ -62,28 +81,41 @@ class SentenceFeatures:
 
     - similarity: the sentence's cosine to the question;
     - passage_score: its passage's retrieval score;
-    - overlap: rarity-weighted share of the question's words in the sentence (a sentence that
-      opens with a pronoun is read with the sentence before it, which names what it is about);
+    - overlap: rarity-weighted share of the question's words in the sentence, those of its
+      document's subject counting less (``subject_weight``; a sentence that opens with a pronoun
+      is read with the sentence before it, which names what it is about);
     - answer_type: 1.0 when the question asks for a kind of fact (a sum of money, a date, a name:
-      ``qa.answer_types``) and the sentence holds one that the question does not.
+      ``qa.answer_types``) and the sentence holds one that the question does not;
+    - named_role: 1.0 when it names a person the who-question does not, right beside one of the
+      question's words (``qa.answer_types.named_beside``).
     """
 
     similarity: float
     passage_score: float
     overlap: float
     answer_type: float
+    named_role: float = 0.0
 
     def score(self, scoring: Scoring) -> float:
-        """The weighted mean of the features."""
+        """The weighted mean of the features, plus ``named_role_weight`` for a named role."""
         weights = (scoring.sentence_weight, scoring.passage_weight, scoring.overlap_weight, scoring.answer_type_weight)
         values = (self.similarity, self.passage_score, self.overlap, self.answer_type)
-        return sum(w * v for w, v in zip(weights, values)) / sum(weights)
+        mean = sum(w * v for w, v in zip(weights, values)) / sum(weights)
+        return mean + scoring.named_role_weight * self.named_role
 
 
-def sentence_features(question: str, candidates: Sequence[Candidate], texts: Sequence[str]) -> list[SentenceFeatures]:
-    """The features of each candidate sentence (``texts`` are the sentences' texts)."""
-    weight = rarity_weights(texts)
+def sentence_features(question: str, candidates: Sequence[Candidate], texts: Sequence[str],
+                      subjects: Sequence[Collection[str]] | None = None,
+                      scoring: Scoring = DEFAULT_SCORING) -> list[SentenceFeatures]:
+    """The features of each candidate sentence (``texts`` are the sentences' texts).
+
+    ``subjects`` holds the subject terms of each candidate's document (:func:`subject_terms`):
+    in its overlap they count ``scoring.subject_weight`` times their rarity, the other words
+    their rarity in full.
+    """
+    rarity = rarity_weights(texts)
     wanted = terms(question)
+    question_terms = set(wanted)
     question_words = _question_words(question)
     kind = asked_type(question)
     stated = [facts(kind, text, question_words) if kind else set() for text in texts]
@@ -95,9 +127,16 @@ def sentence_features(question: str, candidates: Sequence[Candidate], texts: Seq
         # A fact of the asked kind that only this sentence tells counts in full; one that runs
         # through the passages (the story's own names and figures) counts for half.
         answer_type = 1.0 if any(told[fact] == 1 for fact in stated[i]) else 0.5 if stated[i] else 0.0
+        weight = _discounted(rarity, subjects[i] if subjects else (), scoring.subject_weight)
+        named_role = 1.0 if kind and named_beside(kind, text, question_words, question_terms) else 0.0
         features.append(SentenceFeatures(c.sentence.similarity, c.hit.score, term_overlap(wanted, wording, weight),
-                                         answer_type))
+                                         answer_type, named_role))
     return features
+
+
+def _discounted(weight: Callable[[str], float], subject: Collection[str], factor: float) -> Callable[[str], float]:
+    """``weight``, times ``factor`` for the terms of ``subject``."""
+    return lambda term: weight(term) * (factor if term in subject else 1.0)
 
 
 def answer_confidence(question: str, quotes: Sequence[Quote], ranked: Sequence[tuple[Hit, Sequence[ScoredSentence]]],
@@ -185,7 +224,9 @@ def choose_quotes(
             texts.append(text)
     if not candidates:
         return []
-    features = sentence_features(question, candidates, texts)
+    documents = {(c.hit.source, c.hit.title) for c in candidates}
+    subject = {source: subject_terms(title, document_text(source)) for source, title in documents}
+    features = sentence_features(question, candidates, texts, [subject[c.hit.source] for c in candidates], scoring)
     scores = [f.score(scoring) for f in features]
     tells = [f.answer_type == 1.0 for f in features] if scoring.complete_with_fact else [True] * len(features)
     order = sorted(range(len(candidates)), key=lambda i: -scores[i])
