@@ -41,13 +41,25 @@ class Candidate:
 
 
 def term_overlap(question_terms: Sequence[str], sentence: str, weight: Callable[[str], float]) -> float:
-    """Weighted share of the question's distinct terms that occur in ``sentence`` (0..1)."""
+    """Weighted share of the question's distinct terms that occur in ``sentence`` (0..1), in any
+    of their -ed / -ing forms (:func:`verb_stem`)."""
     wanted = set(question_terms)
     if not wanted:
         return 0.0
-    present = wanted.intersection(terms(sentence))
+    forms = {verb_stem(term) for term in terms(sentence)}
+    present = {term for term in wanted if verb_stem(term) in forms}
     total = sum(weight(t) for t in wanted)
     return sum(weight(t) for t in present) / total if total else 0.0
+
+
+def verb_stem(term: str) -> str:
+    """``term`` (``qa.lexical.terms``) without an -ed or -ing ending that leaves four letters or
+    more: the question's "played" and "expecting" find "play" and "expected" in a sentence.
+    Quoting only: BM25's terms, stored in the index, keep the forms apart."""
+    for ending in ("ing", "ed"):
+        if term.endswith(ending) and len(term) - len(ending) >= 4:
+            return term[: -len(ending)]
+    return term
 
 
 OPENING_CHARS = 1_000

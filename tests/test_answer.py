@@ -13,6 +13,8 @@ from qa.answer import (
     phrase_overlap,
     sentence_features,
     subject_terms,
+    term_overlap,
+    verb_stem,
 )
 from qa.chunk import split_sentences
 from qa.evaluate import save_calibration
@@ -201,3 +203,13 @@ def test_a_who_question_prefers_the_name_beside_the_asked_role():
     assert [f.named_role for f in features] == [0.0, 1.0]  # "parade marshal Jonas Vik"; "Singer Maja Holm" is not
     scored = [f.score(DEFAULT_SCORING) - f.score(replace(DEFAULT_SCORING, named_role_weight=0.0)) for f in features]
     assert scored == pytest.approx([0.0, DEFAULT_SCORING.named_role_weight]) and scored[1] > 0
+
+
+def test_the_overlap_finds_the_ed_and_ing_forms_of_the_question_words():
+    def alike(_):
+        return 1.0
+
+    assert term_overlap(terms("Who was expecting the parcel?"), "The parcel was expected on Monday.", alike) == 1.0
+    assert term_overlap(terms("When was the bridge opened?"), "The bridge opens in May.", alike) == 1.0
+    assert verb_stem("expecting") == verb_stem("expected") == "expect"
+    assert [verb_stem(word) for word in ("need", "bring", "speed")] == ["need", "bring", "speed"]  # too short to cut
