@@ -22,6 +22,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from qa.answer_types import MEASURABLE, asked_type, facts, named_beside
 from qa.chunk import split_sentences
@@ -52,6 +53,7 @@ def term_overlap(question_terms: Sequence[str], sentence: str, weight: Callable[
     return sum(weight(t) for t in present) / total if total else 0.0
 
 
+@lru_cache(maxsize=1 << 16)
 def verb_stem(term: str) -> str:
     """``term`` (``qa.lexical.terms``) without an -ed or -ing ending that leaves four letters or
     more: the question's "played" and "expecting" find "play" and "expected" in a sentence.
@@ -62,18 +64,23 @@ def verb_stem(term: str) -> str:
     return term
 
 
-OPENING_CHARS = 1_000
+OPENING_CHARS = 600
 """A document's opening sentence is looked for in this many of its first characters."""
 
 
 def subject_terms(title: str, document: str) -> frozenset[str]:
     """The terms of a document's title and of its opening sentence (the first that is not the
     title): its subject, which the document's sentences keep repeating."""
+    return _subject_terms(title, document[:OPENING_CHARS])
+
+
+@lru_cache(maxsize=4096)  # the same documents come up question after question
+def _subject_terms(title: str, opening: str) -> frozenset[str]:
     found = set(terms(title))
-    for span in split_sentences(document, 0, min(len(document), OPENING_CHARS)):
-        opening = document[span.start : span.end]
-        if opening.strip() != title.strip():
-            return frozenset(found.union(terms(opening)))
+    for span in split_sentences(opening):
+        sentence = opening[span.start : span.end]
+        if sentence.strip() != title.strip():
+            return frozenset(found.union(terms(sentence)))
     return frozenset(found)
 
 
@@ -140,7 +147,7 @@ def sentence_features(question: str, candidates: Sequence[Candidate], texts: Seq
         # through the passages (the story's own names and figures) counts for half.
         answer_type = 1.0 if any(told[fact] == 1 for fact in stated[i]) else 0.5 if stated[i] else 0.0
         weight = _discounted(rarity, subjects[i] if subjects else (), scoring.subject_weight)
-        named_role = 1.0 if kind and named_beside(kind, text, question_words, question_terms) else 0.0
+        named_role = 1.0 if kind and stated[i] and named_beside(kind, text, question_words, question_terms) else 0.0
         features.append(SentenceFeatures(c.sentence.similarity, c.hit.score, term_overlap(wanted, wording, weight),
                                          answer_type, named_role))
     return features
