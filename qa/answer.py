@@ -2,10 +2,13 @@
 
 Every sentence of the top passages is a candidate. Its score mixes its own cosine to the
 question, the score of the passage it came from, how much of the question's vocabulary it
-contains (questions are usually worded like the sentence that answers them), and, for "who",
-"when" and "how many" questions, whether it holds a name, date or number that the question does
-not. A neighbouring sentence that scores nearly as well is quoted with it, and a sentence that
-opens with a pronoun is quoted with the one before, which names what it is about. The answer is
+contains (questions are usually worded like the sentence that answers them; the words of its
+document's title and opening sentence, its subject, count for less than the words that
+ask), and, for "who", "when" and "how many" questions, whether it holds a name, date or number
+that the question does not (a little more for a who-question when the name stands beside one of
+the question's words, "race director Ann Kerr"). A neighbouring sentence that scores nearly as
+well is quoted with it, and a sentence that opens with a pronoun is quoted with the one before,
+which names what it is about. The answer is
 "not found" when the confidence (the best quote's score averaged with the best cosine of any
 candidate sentence and with the share of the question's phrases found in the quote's passage,
 less a little for each number of the question that passage lacks, and less again when the quote
@@ -20,10 +23,12 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from qa.answer_types import MEASURABLE, ORDINAL_WORDS, asked_type, facts
+from qa.answer_types import MEASURABLE, ORDINAL_WORDS, asked_type, facts, named_beside
+from qa.chunk import split_sentences
 from qa.lexical import REFERS_BACK, letters_and_digits, numbers, terms, words
 from qa.results import Hit, Quote, ScoredSentence
 from qa.scoring import DEFAULT_SCORING, Scoring
@@ -40,13 +45,46 @@ class Candidate:
 
 
 def term_overlap(question_terms: Sequence[str], sentence: str, weight: Callable[[str], float]) -> float:
-    """Weighted share of the question's distinct terms that occur in ``sentence`` (0..1)."""
+    """Weighted share of the question's distinct terms that occur in ``sentence`` (0..1), in any
+    of their -ed / -ing forms (:func:`verb_stem`)."""
     wanted = set(question_terms)
     if not wanted:
         return 0.0
-    present = wanted.intersection(terms(sentence))
+    forms = {verb_stem(term) for term in terms(sentence)}
+    present = {term for term in wanted if verb_stem(term) in forms}
     total = sum(weight(t) for t in wanted)
     return sum(weight(t) for t in present) / total if total else 0.0
+
+
+@lru_cache(maxsize=1 << 16)
+def verb_stem(term: str) -> str:
+    """``term`` (``qa.lexical.terms``) without an -ed or -ing ending that leaves four letters or
+    more: the question's "played" and "expecting" find "play" and "expected" in a sentence.
+    Quoting only: BM25's terms, stored in the index, keep the forms apart."""
+    for ending in ("ing", "ed"):
+        if term.endswith(ending) and len(term) - len(ending) >= 4:
+            return term[: -len(ending)]
+    return term
+
+
+OPENING_CHARS = 600
+"""A document's opening sentence is looked for in this many of its first characters."""
+
+
+def subject_terms(title: str, document: str) -> frozenset[str]:
+    """The terms of a document's title and of its opening sentence (the first that is not the
+    title): its subject, which the document's sentences keep repeating."""
+    return _subject_terms(title, document[:OPENING_CHARS])
+
+
+@lru_cache(maxsize=4096)  # the same documents come up question after question
+def _subject_terms(title: str, opening: str) -> frozenset[str]:
+    found = set(terms(title))
+    for span in split_sentences(opening):
+        sentence = opening[span.start : span.end]
+        if sentence.strip() != title.strip():
+            return frozenset(found.union(terms(sentence)))
+    return frozenset(found)
 
 
 def rarity_weights(texts: Sequence[str]) -> Callable[[str], float]:
@@ -65,28 +103,41 @@ class SentenceFeatures:
 
     - similarity: the sentence's cosine to the question;
     - passage_score: its passage's retrieval score;
-    - overlap: rarity-weighted share of the question's words in the sentence (a sentence that
-      opens with a pronoun is read with the sentence before it, which names what it is about);
+    - overlap: rarity-weighted share of the question's words in the sentence, those of its
+      document's subject counting less (``subject_weight``; a sentence that opens with a pronoun
+      is read with the sentence before it, which names what it is about);
     - answer_type: 1.0 when the question asks for a kind of fact (a sum of money, a date, a name:
-      ``qa.answer_types``) and the sentence holds one that the question does not.
+      ``qa.answer_types``) and the sentence holds one that the question does not;
+    - named_role: 1.0 when it names a person the who-question does not, right beside one of the
+      question's words (``qa.answer_types.named_beside``).
     """
 
     similarity: float
     passage_score: float
     overlap: float
     answer_type: float
+    named_role: float = 0.0
 
     def score(self, scoring: Scoring) -> float:
-        """The weighted mean of the features."""
+        """The weighted mean of the features, plus ``named_role_weight`` for a named role."""
         weights = (scoring.sentence_weight, scoring.passage_weight, scoring.overlap_weight, scoring.answer_type_weight)
         values = (self.similarity, self.passage_score, self.overlap, self.answer_type)
-        return sum(w * v for w, v in zip(weights, values)) / sum(weights)
+        mean = sum(w * v for w, v in zip(weights, values)) / sum(weights)
+        return mean + scoring.named_role_weight * self.named_role
 
 
-def sentence_features(question: str, candidates: Sequence[Candidate], texts: Sequence[str]) -> list[SentenceFeatures]:
-    """The features of each candidate sentence (``texts`` are the sentences' texts)."""
-    weight = rarity_weights(texts)
+def sentence_features(question: str, candidates: Sequence[Candidate], texts: Sequence[str],
+                      subjects: Sequence[Collection[str]] | None = None,
+                      scoring: Scoring = DEFAULT_SCORING) -> list[SentenceFeatures]:
+    """The features of each candidate sentence (``texts`` are the sentences' texts).
+
+    ``subjects`` holds the subject terms of each candidate's document (:func:`subject_terms`):
+    in its overlap they count ``scoring.subject_weight`` times their rarity, the other words
+    their rarity in full.
+    """
+    rarity = rarity_weights(texts)
     wanted = terms(question)
+    question_terms = set(wanted)
     question_words = _question_words(question)
     kind = asked_type(question)
     stated = [facts(kind, text, question_words) if kind else set() for text in texts]
@@ -98,9 +149,16 @@ def sentence_features(question: str, candidates: Sequence[Candidate], texts: Seq
         # A fact of the asked kind that only this sentence tells counts in full; one that runs
         # through the passages (the story's own names and figures) counts for half.
         answer_type = 1.0 if any(told[fact] == 1 for fact in stated[i]) else 0.5 if stated[i] else 0.0
+        weight = _discounted(rarity, subjects[i] if subjects else (), scoring.subject_weight)
+        named_role = 1.0 if kind and stated[i] and named_beside(kind, text, question_words, question_terms) else 0.0
         features.append(SentenceFeatures(c.sentence.similarity, c.hit.score, term_overlap(wanted, wording, weight),
-                                         answer_type))
+                                         answer_type, named_role))
     return features
+
+
+def _discounted(weight: Callable[[str], float], subject: Collection[str], factor: float) -> Callable[[str], float]:
+    """``weight``, times ``factor`` for the terms of ``subject``."""
+    return lambda term: weight(term) * (factor if term in subject else 1.0)
 
 
 def answer_confidence(question: str, quotes: Sequence[Quote], ranked: Sequence[tuple[Hit, Sequence[ScoredSentence]]],
@@ -246,7 +304,9 @@ def choose_quotes(
             texts.append(text)
     if not candidates:
         return []
-    features = sentence_features(question, candidates, texts)
+    documents = {(c.hit.source, c.hit.title) for c in candidates}
+    subject = {source: subject_terms(title, document_text(source)) for source, title in documents}
+    features = sentence_features(question, candidates, texts, [subject[c.hit.source] for c in candidates], scoring)
     scores = [f.score(scoring) for f in features]
     tells = [f.answer_type == 1.0 for f in features] if scoring.complete_with_fact else [True] * len(features)
     order = sorted(range(len(candidates)), key=lambda i: -scores[i])

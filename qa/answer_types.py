@@ -11,9 +11,10 @@ at most one kind (the first that matches, most specific first).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from qa.lexical import letters_and_digits
+from qa.lexical import letters_and_digits, terms, words
 
 _CARDINAL_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
                    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
@@ -197,11 +198,28 @@ def asked_type(question: str) -> AnswerType | None:
 def facts(kind: AnswerType, sentence: str, question_words: set[str]) -> set[str]:
     """The facts of this kind that ``sentence`` states and the question does not already hold
     (lower-cased), so that a fact told in one sentence only can be told from a repeated one."""
-    if kind.ignores:
+    return {fact for fact, _ in _new_facts(kind, sentence, question_words)}
+
+
+def named_beside(kind: AnswerType, sentence: str, question_words: set[str], question_terms: set[str]) -> bool:
+    """Whether ``sentence`` names a person the question does not, right beside one of the
+    question's terms (``qa.lexical.terms``), a word rather than a number: "race director Ann Kerr"
+    answers "Who is the race director?", where a sentence that only names the race's winner, or
+    a shirt number beside a player's name, does not."""
+    if kind.name != "person":
+        return False
+    for _, match in _new_facts(kind, sentence, question_words):
+        beside = words(sentence[: match.start()])[-1:] + words(sentence[match.end() :])[:1]
+        if question_terms.intersection(terms(" ".join(word for word in beside if word.isalpha()))):
+            return True
+    return False
+
+
+def _new_facts(kind: AnswerType, sentence: str, question_words: set[str]) -> Iterator[tuple[str, re.Match]]:
+    """Each fact of this kind in ``sentence`` that the question does not already hold, lower-cased, with its match."""
+    if kind.ignores:  # blanked out, so that matches keep their places in the sentence
         sentence = kind.ignores.sub(lambda match: " " * len(match.group()), sentence)
-    found = set()
     for match in kind.holds.finditer(sentence):
         fact = (match.group(match.lastindex or 0) or "").strip(" .,'\"‘’“”").lower()
         if fact and not set(letters_and_digits(fact)) <= question_words:
-            found.add(fact)
-    return found
+            yield fact, match

@@ -57,6 +57,14 @@ class Scoring:
     """The rarity-weighted share of the question's words it holds."""
     answer_type_weight: float = 0.1
     """Holding the kind of fact a who / when / how-many question asks for."""
+    subject_weight: float = 0.25
+    """In the overlap, a question word found in the title or opening sentence of the sentence's
+    document (its subject, which its sentences keep repeating) counts this much against 1 for the
+    words that ask, so that the sentence holding those wins over an opening that restates the
+    subject (1.0 = all words alike)."""
+    named_role_weight: float = 0.05
+    """Added to the score of a sentence that, for a who-question, names someone new right beside
+    one of the question's words ("race director Ann Kerr")."""
     quote_margin: float = 0.04
     """Further quotes must score within this margin of the best one."""
     neighbour_margin: float = 0.15

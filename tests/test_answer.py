@@ -1,5 +1,6 @@
 import json
 import shutil
+from dataclasses import replace
 
 import pytest
 
@@ -11,9 +12,14 @@ from qa.answer import (
     missing_numbers,
     phrase_overlap,
     sentence_features,
+    subject_terms,
     tells_of_another,
+    term_overlap,
+    verb_stem,
 )
+from qa.chunk import split_sentences
 from qa.evaluate import save_calibration
+from qa.lexical import terms
 from qa.results import Hit, ScoredSentence
 from qa.scoring import DEFAULT_SCORING, built_in_threshold
 
@@ -140,8 +146,6 @@ def test_a_quote_that_lacks_the_asked_fact_takes_in_the_sentence_beside_it_that_
 
 
 def test_a_measurable_fact_no_quote_holds_lowers_the_confidence(retriever):
-    from dataclasses import replace
-
     quotes = choose_quotes("How far away can the lamp be seen?", ranked([0.1, 0.1, 0.7]), lambda _: TEXT)
     trusting = replace(DEFAULT_SCORING, missing_fact_weight=0.0)
     for question, lacks in (("How far away can the lamp be seen?", False), ("How much does the lamp cost?", True),
@@ -154,8 +158,6 @@ def test_a_measurable_fact_no_quote_holds_lowers_the_confidence(retriever):
 
 
 def test_a_quote_about_another_place_or_owner_lowers_the_confidence(retriever, index_dir, embedder):
-    from dataclasses import replace
-
     # The question is set in a place the quote's document never names ("Britain" names "British").
     assert tells_of_another("How far away can the lamp be seen in Norway?", TEXT, TEXT)
     assert not tells_of_another("How far away can the lamp be seen at the Kestrel Lighthouse?", TEXT, TEXT)
@@ -193,3 +195,54 @@ def test_the_title_is_never_quoted():
     hit = Hit(text, "k.txt", "Lighthouse keepers go home", None, 0, len(text), 0.6)
     quotes = choose_quotes("When did the lighthouse keepers go home?", [(hit, spans)], lambda _: text)
     assert [q.text for q in quotes] == ["The last keeper of the Kestrel Lighthouse left in 1990."]
+
+
+FESTIVAL = ("Harbour Festival returns\n\nThe Harbour Festival returned to Port Elin on Saturday with music on three "
+            "stages. A lantern parade along the quay will close the festival on Sunday evening. Tickets sold out "
+            "within a week.")
+
+
+def festival_ranked():
+    spans = [ScoredSentence(s.start, s.end, 0.5) for s in split_sentences(FESTIVAL)]
+    hit = Hit(FESTIVAL, "f.txt", "Harbour Festival returns", None, 0, len(FESTIVAL), 0.5)
+    return [(hit, spans)]
+
+
+def test_the_subject_is_the_title_and_opening_sentence():
+    assert subject_terms("Harbour Festival returns", FESTIVAL) == frozenset(
+        terms("Harbour Festival returns The Harbour Festival returned to Port Elin on Saturday with music on three "
+              "stages."))
+
+
+def test_the_words_that_ask_outweigh_the_words_of_the_subject():
+    # The opening holds four of the question's five words, all of them the story's subject; the
+    # answer holds the one word that asks ("close").
+    question = "What will close the Harbour Festival in Port Elin?"
+    alone = replace(DEFAULT_SCORING, neighbour_margin=0.0)  # each sentence quoted alone
+    quote = choose_quotes(question, festival_ranked(), lambda _: FESTIVAL, alone)[0]
+    assert quote.text == "A lantern parade along the quay will close the festival on Sunday evening."
+    alike = replace(alone, subject_weight=1.0)
+    assert choose_quotes(question, festival_ranked(), lambda _: FESTIVAL, alike)[0].text.startswith("The Harbour")
+
+
+def test_a_who_question_prefers_the_name_beside_the_asked_role():
+    question = "Who is the parade marshal at the Harbour Festival?"
+    text = ("Harbour Festival returns\n\nSinger Maja Holm opened the Harbour Festival on Saturday. The lantern parade "
+            "will be led by parade marshal Jonas Vik.")
+    spans = [ScoredSentence(s.start, s.end, 0.5) for s in split_sentences(text)][1:]
+    hit = Hit(text, "f.txt", "Harbour Festival returns", None, 0, len(text), 0.5)
+    candidates = [Candidate(hit, 0, s, None) for s in spans]
+    features = sentence_features(question, candidates, [text[s.start : s.end] for s in spans])
+    assert [f.named_role for f in features] == [0.0, 1.0]  # "parade marshal Jonas Vik"; "Singer Maja Holm" is not
+    scored = [f.score(DEFAULT_SCORING) - f.score(replace(DEFAULT_SCORING, named_role_weight=0.0)) for f in features]
+    assert scored == pytest.approx([0.0, DEFAULT_SCORING.named_role_weight]) and scored[1] > 0
+
+
+def test_the_overlap_finds_the_ed_and_ing_forms_of_the_question_words():
+    def alike(_):
+        return 1.0
+
+    assert term_overlap(terms("Who was expecting the parcel?"), "The parcel was expected on Monday.", alike) == 1.0
+    assert term_overlap(terms("When was the bridge opened?"), "The bridge opens in May.", alike) == 1.0
+    assert verb_stem("expecting") == verb_stem("expected") == "expect"
+    assert [verb_stem(word) for word in ("need", "bring", "speed")] == ["need", "bring", "speed"]  # too short to cut

@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.answer_types import MEASURABLE, asked_type, facts
+from qa.answer_types import MEASURABLE, asked_type, facts, named_beside
 from qa.lexical import terms, words
 
 
@@ -66,3 +66,16 @@ def test_a_number_the_question_holds_is_not_the_fact_it_asks_for():
 
 def test_only_kinds_of_few_forms_are_trusted_to_be_absent():
     assert {"money", "share", "age", "duration", "measure", "time", "score", "count"} == MEASURABLE
+
+
+def test_a_new_name_beside_a_word_of_a_who_question_names_the_asked_role():
+    def beside(sentence, question="Who is the race director of the Lakeside Marathon?"):
+        question_words = set(terms(question)) | set(words(question))
+        return named_beside(asked_type(question), sentence, question_words, set(terms(question)))
+
+    assert beside('"She trained hard all winter," said race director Tomas Lind.')
+    assert beside("Tomas Lind, director of the race, set the course.")
+    assert not beside("Ella Berg won the Lakeside Marathon in record time.")  # a new name, beside no word asked
+    assert not beside("The race director of the Lakeside Marathon resigned.")  # no name
+    assert not beside("Said race director Tomas Lind: the race starts at nine.", "When does the race start?")
+    assert not beside("Number 7 Tomas Lind scored twice.", "Who wore number 7 in the final?")  # a number is no role
