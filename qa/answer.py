@@ -23,12 +23,12 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from qa.answer_types import MEASURABLE, ORDINAL_WORDS, asked_type, facts, named_beside
-from qa.chunk import split_sentences
+from qa.chunk import iter_sentences
 from qa.lexical import REFERS_BACK, letters_and_digits, numbers, terms, words
 from qa.results import Hit, Quote, ScoredSentence
 from qa.scoring import DEFAULT_SCORING, Scoring
@@ -44,13 +44,13 @@ class Candidate:
     following: ScoredSentence | None
 
 
-def term_overlap(question_terms: Sequence[str], sentence: str, weight: Callable[[str], float]) -> float:
-    """Weighted share of the question's distinct terms that occur in ``sentence`` (0..1), in any
-    of their -ed / -ing forms (:func:`verb_stem`)."""
+def term_overlap(question_terms: Sequence[str], sentence_terms: Iterable[str], weight: Callable[[str], float]) -> float:
+    """Weighted share of the question's distinct terms that occur among a sentence's terms (0..1),
+    in any of their -ed / -ing forms (:func:`verb_stem`)."""
     wanted = set(question_terms)
     if not wanted:
         return 0.0
-    forms = {verb_stem(term) for term in terms(sentence)}
+    forms = {verb_stem(term) for term in sentence_terms}
     present = {term for term in wanted if verb_stem(term) in forms}
     total = sum(weight(t) for t in wanted)
     return sum(weight(t) for t in present) / total if total else 0.0
@@ -80,20 +80,20 @@ def subject_terms(title: str, document: str) -> frozenset[str]:
 @lru_cache(maxsize=4096)  # the same documents come up question after question
 def _subject_terms(title: str, opening: str) -> frozenset[str]:
     found = set(terms(title))
-    for span in split_sentences(opening):
+    for span in iter_sentences(opening):
         sentence = opening[span.start : span.end]
         if sentence.strip() != title.strip():
             return frozenset(found.union(terms(sentence)))
     return frozenset(found)
 
 
-def rarity_weights(texts: Sequence[str]) -> Callable[[str], float]:
-    """An IDF-like weight over ``texts``: terms found in fewer of them count more."""
+def rarity_weights(texts_terms: Sequence[Sequence[str]]) -> Callable[[str], float]:
+    """An IDF-like weight over texts (given as their terms): terms found in fewer of them count more."""
     frequency: dict[str, int] = {}
-    for text in texts:
-        for term in set(terms(text)):
+    for text_terms in texts_terms:
+        for term in set(text_terms):
             frequency[term] = frequency.get(term, 0) + 1
-    n = len(texts)
+    n = len(texts_terms)
     return lambda term: math.log(1 + (n + 1) / (frequency.get(term, 0) + 0.5))
 
 
@@ -135,7 +135,8 @@ def sentence_features(question: str, candidates: Sequence[Candidate], texts: Seq
     in its overlap they count ``scoring.subject_weight`` times their rarity, the other words
     their rarity in full.
     """
-    rarity = rarity_weights(texts)
+    texts_terms = [terms(text) for text in texts]
+    rarity = rarity_weights(texts_terms)
     wanted = terms(question)
     question_terms = set(wanted)
     question_words = _question_words(question)
@@ -145,14 +146,14 @@ def sentence_features(question: str, candidates: Sequence[Candidate], texts: Seq
     features = []
     for i, (c, text) in enumerate(zip(candidates, texts)):
         same_before = i > 0 and candidates[i - 1].hit is c.hit
-        wording = texts[i - 1] + " " + text if same_before and REFERS_BACK.match(text) else text
+        wording = texts_terms[i - 1] + texts_terms[i] if same_before and REFERS_BACK.match(text) else texts_terms[i]
         # A fact of the asked kind that only this sentence tells counts in full; one that runs
         # through the passages (the story's own names and figures) counts for half.
         answer_type = 1.0 if any(told[fact] == 1 for fact in stated[i]) else 0.5 if stated[i] else 0.0
         weight = _discounted(rarity, subjects[i] if subjects else (), scoring.subject_weight)
         named_role = 1.0 if kind and stated[i] and named_beside(kind, text, question_words, question_terms) else 0.0
-        features.append(SentenceFeatures(c.sentence.similarity, c.hit.score, term_overlap(wanted, wording, weight),
-                                         answer_type, named_role))
+        overlap = term_overlap(wanted, wording, weight)
+        features.append(SentenceFeatures(c.sentence.similarity, c.hit.score, overlap, answer_type, named_role))
     return features
 
 

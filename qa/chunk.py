@@ -45,22 +45,26 @@ _TITLE_ABBREVIATION = re.compile(
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
     """Sentence spans of ``text[start:end]``, trimmed of surrounding whitespace, in order."""
-    return [span for paragraph in _paragraphs(text, start, end) for span in paragraph]
+    return list(iter_sentences(text, start, end))
+
+
+def iter_sentences(text: str, start: int = 0, end: int | None = None) -> Iterator[Span]:
+    """:func:`split_sentences`, one block at a time: a caller that needs the first few splits no more."""
+    end = len(text) if end is None else end
+    for block_start, block_end in _blocks(text, start, end):
+        yield from _block_spans(text, block_start, block_end)
 
 
 def _paragraphs(text: str, start: int = 0, end: int | None = None) -> list[list[Span]]:
     """The sentence spans of each block (paragraph or list item) of ``text[start:end]``."""
     end = len(text) if end is None else end
-    paragraphs = []
-    for block_start, block_end in _blocks(text, start, end):
-        spans = [
-            piece
-            for span in _merge_title_splits(text, _block_sentences(text, block_start, block_end))
-            for piece in _cap_words(text, span)
-        ]
-        if spans:
-            paragraphs.append(spans)
-    return paragraphs
+    paragraphs = [_block_spans(text, block_start, block_end) for block_start, block_end in _blocks(text, start, end)]
+    return [spans for spans in paragraphs if spans]
+
+
+def _block_spans(text: str, start: int, end: int) -> list[Span]:
+    return [piece for span in _merge_title_splits(text, _block_sentences(text, start, end))
+            for piece in _cap_words(text, span)]
 
 
 def _blocks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
