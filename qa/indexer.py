@@ -305,7 +305,8 @@ def _add_files(build: _Build, plan: _Plan, report: IndexReport, progress: bool, 
     begun = time.perf_counter()
 
     def rate() -> str:
-        return f"{build.passages_added / max(time.perf_counter() - begun, 1e-9):.0f} passages/s"
+        per_second = build.passages_added / max(time.perf_counter() - begun, 1e-9)
+        return f"{per_second:.{0 if per_second >= 10 else 1}f} passages/s"  # a short first build: "0.5", not "0"
 
     embedded = source(plan.to_load, build)
     with contextlib.closing(embedded):
