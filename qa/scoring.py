@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CONFIDENCE_SCALE = 5
+CONFIDENCE_SCALE = 6
 """Version of the confidence formula (``qa.answer.answer_confidence``), stored with a calibrated
 threshold: a threshold set for another formula is ignored."""
 NOT_FOUND_THRESHOLDS = {
