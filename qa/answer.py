@@ -286,8 +286,6 @@ def missing_numbers(question: str, text: str) -> float:
     return len(wanted - numbers(text)) / len(wanted) if wanted else 0.0
 
 
-
-
 def choose_quotes(
     question: str,
     ranked: Sequence[tuple[Hit, Sequence[ScoredSentence]]],

@@ -47,9 +47,7 @@ _CAPITALISED = r"[A-Z][\w'.&-]*(?:\s+(?:of |de |von |van |the |and |& )?[A-Z0-9]
 _NOT_NAMES = (r"Association|Championship|Championships|Cup|Award|Awards|Party|Council|League|Club|United|City|"
               r"Department|Office|Ministry|Bank|Group|Company|News|University|Commission|Committee|Foundation|"
               r"Institute|Court|Parliament|Government|Service|Services|Agency|Society|Union|Corporation|Inc|Ltd|"
-              r"Plc|Games|Olympics|Open|Festival|Street|Road|Park|Stadium|Times|Post|Journal|Day|Week|"
-              r"January|February|March|April|May|June|July|August|September|October|November|December|"
-              r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday")
+              rf"Plc|Games|Olympics|Open|Festival|Street|Road|Park|Stadium|Times|Post|Journal|Day|Week|{_MONTHS}|{_DAYS}")
 _PERSON = (rf"(?!(?:{_NOT_NAMES})\b)[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?(?:\s+(?:de |van |von |da |le |al-)?"
            rf"(?!(?:{_NOT_NAMES})\b)[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?)+")
 """A person's name: two or more capitalised words that are not words of institutions or dates."""
@@ -121,7 +119,7 @@ ANSWER_TYPES = (
         "date",
         re.compile(r"\bwhen\b|\b(?:what|which|in what|in which|on what|on which) (?:year|years|century|decade|date|"
                    r"month|day|season)\b", I),
-        re.compile(rf"\b(?:1\d{{3}}|20\d{{2}})s?\b|\b(?:{_MONTHS}|{_DAYS})\b|\bcentur(?:y|ies)\b|\b(?:yesterday|"
+        re.compile(rf"\b{_YEAR}s?\b|\b(?:{_MONTHS}|{_DAYS})\b|\bcentur(?:y|ies)\b|\b(?:yesterday|"
                    r"today|tomorrow|tonight|last|next|this) (?:year|month|week|season|spring|summer|autumn|winter)?\b"
                    r"|\b(?:spring|summer|autumn|fall|winter)\b|\b\d{1,2}(?:st|nd|rd|th)\b", I),
     ),
