@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib.util
+import itertools
 import logging
 import math
 import os
@@ -304,15 +305,11 @@ def _read_on_cluster(ray: Any, files: list[tuple[SourceFile, str]], pool: _Worke
     size = max(1, min(FILES_PER_TASK, math.ceil(len(files) / (2 * pool.reads_ahead))))
     chunks = (files[start : start + size] for start in range(0, len(files), size))
     expected = (VERSION, PASSAGE_RULES)
-    out = deque(read.remote(chunk, expected) for chunk in _take(chunks, pool.reads_ahead))
+    out = deque(read.remote(chunk, expected) for chunk in itertools.islice(chunks, pool.reads_ahead))
     while out:
         results = _get(ray, out.popleft())
-        out.extend(read.remote(chunk, expected) for chunk in _take(chunks, 1))
+        out.extend(read.remote(chunk, expected) for chunk in itertools.islice(chunks, 1))
         yield from results
-
-
-def _take(items: Iterator, count: int) -> list:
-    return [item for _, item in zip(range(count), items)]
 
 
 def _read_files(chunk: list[tuple[SourceFile, str]], expected: tuple[str, int]) -> list[tuple]:

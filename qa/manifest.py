@@ -146,9 +146,10 @@ class Manifest:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["documents"] = {source: dict(vars(record)) for source, record in self.documents.items()}
         data["skipped"] = {source: dict(vars(record)) for source, record in self.skipped.items()}
-        data["not_found"] = dict(vars(self.not_found)) if self.not_found else None
         if self.not_found is None:
             del data["not_found"]
+        else:
+            data["not_found"] = dict(vars(self.not_found))
         if self.index_type is None:
             del data["index_type"]
         return data

@@ -100,9 +100,14 @@ def also_in(item: Hit | Quote) -> str:
 
 def citation(item: Hit | Quote) -> str:
     """'Title (file, date, p. N, chars a-b; score s)', printable."""
+    return printable(f"{item.title} ({_where(item)}, chars {item.start}-{item.end}; score {item.score:.2f})")
+
+
+def _where(item: Hit | Quote) -> str:
+    """'file, date, p. N': the document and the page, as far as they are known."""
     date = f", {item.date}" if item.date else ""
     page = f", p. {item.page}" if item.page is not None else ""
-    return printable(f"{item.title} ({item.source}{date}{page}, chars {item.start}-{item.end}; score {item.score:.2f})")
+    return f"{item.source}{date}{page}"
 
 
 def _quote_block(answer: Answer, number: int, quote: Quote, terminal: Terminal) -> str:
@@ -112,8 +117,8 @@ def _quote_block(answer: Answer, number: int, quote: Quote, terminal: Terminal) 
     if quote.context:  # whose list or words it is, from before the quote
         said = printable(" ".join(quote.context.text.split()))
         lines.insert(0, terminal.style(f"    {_shortened(said, terminal.width - 4)} \u2026", dim=True))
-    if quote.also_in:
-        lines.append(terminal.style(f"    {also_in(quote)}", dim=True))
+    if copies := also_in(quote):
+        lines.append(terminal.style(f"    {copies}", dim=True))
     context = answer.passage_of(quote)
     if context:
         before = context.text[: quote.start - context.start]
@@ -153,9 +158,7 @@ def _weak_match(number: int, hit: Hit, terminal: Terminal, full: bool) -> str:
     if full:
         body = textwrap.fill(text, max(MIN_WIDTH, terminal.width - 6))
         return f"{head}{terminal.style(citation(hit), dim=True)}\n" + textwrap.indent(body, "      ")
-    page = f", p. {hit.page}" if hit.page is not None else ""
-    date = f", {hit.date}" if hit.date else ""
-    label = printable(f"{hit.source}{date}{page} ({hit.score:.2f}): ")
+    label = printable(f"{_where(hit)} ({hit.score:.2f}): ")
     line = label + text
     room = terminal.width - len(head)
     if len(line) > room:

@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
+from qa.dates import iso_date
 from qa.errors import UnsupportedDocument
 from qa.formats.reading import (
     SENTENCE_END,
@@ -24,6 +25,7 @@ from qa.formats.reading import (
     is_headline,
     is_list_item,
     join_blocks,
+    normalise_newlines,
     one_line,
     read_lead,
 )
@@ -72,7 +74,7 @@ def read_pdf(data: bytes, name: str) -> Reading:
         raise UnsupportedDocument("PDF has no text layer (scanned images?)")
     title = meta_title if meta_title and not _FILE_TITLE.search(meta_title) else ""
     title = title or (first_blocks[0] if is_headline(first_blocks[0]) else "") or name
-    metadata = {**lead, **{key: value for key, value in (("author", author), ("date", _date(created))) if value}}
+    metadata = {**lead, **{key: value for key, value in (("author", author), ("date", iso_date(created) or "")) if value}}
     return Reading(text, clean_title(title), tuple(spans), metadata)
 
 
@@ -112,17 +114,12 @@ def _info(info, key: str) -> str:
     return "" if value.lower() in _PLACEHOLDERS else value
 
 
-def _date(value: str) -> str:
-    """A PDF date ("D:20240314...") as 2024-03-14, or ""."""
-    match = re.match(r"(?:D:)?(\d{4})(\d{2})(\d{2})", value)
-    return "-".join(match.groups()) if match else ""
-
-
 def _labels(reader, count: int) -> list[str | None]:
     """The label printed on each page ("iv", "3") when the PDF defines page labels, else None each."""
     try:
         if "/PageLabels" in reader.trailer["/Root"]:
-            return list(reader.page_labels)[:count] + [None] * (count - len(reader.page_labels))
+            labels = list(reader.page_labels)  # pypdf works the labels out anew at each read
+            return labels[:count] + [None] * (count - len(labels))
     except (KeyError, ValueError, TypeError, IndexError, AttributeError):
         pass
     return [None] * count
@@ -134,7 +131,7 @@ def _page_lines(page) -> list[str]:
         text = page.extract_text(extraction_mode="layout")
     except Exception:  # pypdf's layout mode is the younger one: where it fails, its plain text still reads
         text = page.extract_text()
-    lines = [line.rstrip() for line in (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    lines = [line.rstrip() for line in normalise_newlines(text or "").split("\n")]
     while lines and not lines[0]:
         lines.pop(0)
     while lines and not lines[-1]:

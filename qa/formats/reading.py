@@ -53,6 +53,11 @@ class Reading:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
+def normalise_newlines(text: str) -> str:
+    """``text`` with Windows and old Mac line ends as "\\n"."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def one_line(text: str) -> str:
     """``text`` with every run of whitespace, line breaks included, as one space."""
     return " ".join(text.split())

@@ -21,6 +21,7 @@ from qa.formats.reading import (
     clean_title,
     is_list_item,
     join_blocks,
+    normalise_newlines,
     one_line,
     read_lead,
 )
@@ -57,23 +58,19 @@ def decode_text(data: bytes) -> str:
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return _normalise_newlines(data.decode(encoding))
+            return normalise_newlines(data.decode(encoding))
     if b"\x00" in data[:8192]:
-        return _normalise_newlines(_utf16(data))
+        return normalise_newlines(_utf16(data))
     try:
-        return _normalise_newlines(data.decode("utf-8"))
+        return normalise_newlines(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
     text = data.decode("utf-8", errors="replace")
     # UTF-8 with a few damaged bytes keeps its good characters; a whole file in another encoding
     # (every accented letter invalid) is another encoding.
     if (valid := len(_NON_ASCII.findall(text))) and valid >= text.count("\ufffd"):
-        return _normalise_newlines(text)
-    return _normalise_newlines(_legacy(data))
-
-
-def _normalise_newlines(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+        return normalise_newlines(text)
+    return normalise_newlines(_legacy(data))
 
 
 def _utf16(data: bytes) -> str:
