@@ -70,17 +70,21 @@ VECTOR_FILES = ("passages", "sentences")
 
 @dataclass(frozen=True)
 class DocumentDetails:
-    """What a hit carries about its document: metadata (author, date, url...) and PDF page labels."""
+    """What a hit carries about its document: its ``date`` (ISO 8601, ``qa.dates``), ``author``
+    and ``url`` fields, and its PDF page labels."""
 
-    metadata: dict[str, str]
+    fields: dict[str, str | None]
     page_labels: dict[int, str]
 
+    @classmethod
+    def of(cls, metadata: dict, page_labels: dict[int, str]) -> DocumentDetails:
+        """The details of a document with this metadata (as read from the file) and page labels."""
+        fields = {key: str(metadata[key]) if metadata.get(key) else None for key in ("author", "url")}
+        return cls({"date": iso_date(metadata.get("date")), **fields}, page_labels)
+
     def about(self, page: int | None) -> dict[str, str | None]:
-        """The ``date`` (ISO 8601, ``qa.dates``), ``author``, ``url`` and ``page_label`` fields of a
-        Hit on ``page``."""
-        fields = {key: str(self.metadata[key]) if self.metadata.get(key) else None for key in ("author", "url")}
-        return {"date": iso_date(self.metadata.get("date")), **fields,
-                "page_label": self.page_labels.get(page) if page is not None else None}
+        """The ``date``, ``author``, ``url`` and ``page_label`` fields of a Hit on ``page``."""
+        return {**self.fields, "page_label": self.page_labels.get(page) if page is not None else None}
 
 
 @dataclass(frozen=True)
@@ -263,9 +267,9 @@ class Store:
         with self._reading("the documents table"):
             row = self._db.execute("SELECT pages, metadata FROM documents WHERE source = ?", (source,)).fetchone()
             if row is None:
-                return DocumentDetails({}, {})
+                return DocumentDetails.of({}, {})
             labels = {int(span[0]): str(span[3]) for span in _json_list(row[0]) if len(span) > 3 and span[3] is not None}
-            return DocumentDetails(_json_dict(row[1]), labels)
+            return DocumentDetails.of(_json_dict(row[1]), labels)
 
     def documents(self) -> list[DocumentInfo]:
         """Every indexed document, by id."""

@@ -25,7 +25,7 @@ _LATEST = re.compile(
     r"up to date)\b", re.IGNORECASE)
 _WHO = re.compile(r"\bwho(?:m|se)?\b", re.IGNORECASE)
 _CAPITALISED = re.compile(r"[A-Z][\w'-]*")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;\"'\u201c\u2018(]\s*)$")
+_SENTENCE_OPENERS = frozenset(".!?:;\"'\u201c\u2018(")
 
 
 @dataclass(frozen=True)
@@ -95,21 +95,34 @@ def _disagreeing(question: str, quotes: list[Quote]) -> list[Quote]:
     "who" question, a name."""
     asked_numbers = numbers(question)
     asked_names = _names(question) if _WHO.search(question) else None
+    told_numbers = [numbers(q.text) - asked_numbers for q in quotes]
+    told_names: dict[int, set[str]] = {}  # read only when numbers can't tell
+
+    def names(i: int) -> set[str]:
+        if i not in told_names:
+            told_names[i] = _names(quotes[i].text) - asked_names
+        return told_names[i]
+
     involved = set()
     for i, a in enumerate(quotes):
-        for b in quotes[i + 1 :]:
+        for j in range(i + 1, len(quotes)):
+            b = quotes[j]
             if not (a.date and b.date and a.date != b.date):
                 continue
-            numbers_a, numbers_b = numbers(a.text) - asked_numbers, numbers(b.text) - asked_numbers
-            differ = bool(numbers_a and numbers_b and numbers_a != numbers_b)
+            differ = bool(told_numbers[i] and told_numbers[j] and told_numbers[i] != told_numbers[j])
             if not differ and asked_names is not None:
-                names_a, names_b = _names(a.text) - asked_names, _names(b.text) - asked_names
-                differ = bool(names_a and names_b and not names_a & names_b)
+                differ = bool(names(i) and names(j) and not names(i) & names(j))
             if differ:
-                involved |= {id(a), id(b)}
-    return [q for q in quotes if id(q) in involved]
+                involved |= {i, j}
+    return [q for i, q in enumerate(quotes) if i in involved]
 
 
 def _names(text: str) -> set[str]:
     """Capitalised words that don't open a sentence: names of people, places, bodies."""
-    return {m.group() for m in _CAPITALISED.finditer(text) if not _SENTENCE_START.search(text[: m.start()])}
+    return {m.group() for m in _CAPITALISED.finditer(text) if not _opens_sentence(text[: m.start()])}
+
+
+def _opens_sentence(before: str) -> bool:
+    """Whether a word after ``before`` opens the text or a sentence (or a quotation, a clause)."""
+    tail = before.rstrip()
+    return tail[-1] in _SENTENCE_OPENERS if tail else before in ("", "\n")
