@@ -72,17 +72,10 @@ def _cache(given: Path | None) -> Path:
 
 def _claims() -> list[tuple[str, str, set[str]]]:
     """(id, claim, relevant corpus ids) of the SciFact test claims."""
-    folder = scifact_dir()
-    relevant: dict[str, set[str]] = {}
-    for line in (folder / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()[1:]:
-        query, corpus_id, _ = line.split("\t")
-        relevant.setdefault(query, set()).add(corpus_id)
-    claims = []
-    for line in (folder / "queries.jsonl").read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        if row["_id"] in relevant:
-            claims.append((row["_id"], row["text"], relevant[row["_id"]]))
-    return claims
+    from qa.evaluate import load_beir
+
+    _, queries, qrels = load_beir(scifact_dir())
+    return [(query, text, set(qrels[query])) for query, text in queries.items() if query in qrels]
 
 
 # --- cost ---------------------------------------------------------------------------------------
@@ -218,7 +211,8 @@ def duplicates(work: Path, count: int) -> None:
     for _, _, relevant in claims:
         wanted += [c for c in sorted(relevant) if c not in wanted]
     wanted = wanted[:count]
-    rows = {row["_id"]: row for row in scifact_corpus() if row["_id"] in set(wanted)}
+    wanted_ids = set(wanted)
+    rows = {row["_id"]: row for row in scifact_corpus() if row["_id"] in wanted_ids}
     docs = work / "docs"
     for corpus_id in wanted:
         _three_copies(docs, corpus_id, rows[corpus_id]["title"], rows[corpus_id]["text"])
