@@ -143,7 +143,7 @@ def copy_text(answer: Answer) -> str:
     lines = []
     for quote in answer.quotes:
         where = [quote.title] if quote.title != quote.source else []
-        where += [quote.source] + [d for d in (quote.date,) if d] + ([f"p. {quote.page}"] if quote.page else [])
+        where += [quote.source] + ([quote.date] if quote.date else []) + ([f"p. {quote.page}"] if quote.page else [])
         lines.append(f"\u201c{quote.text}\u201d \u2014 {', '.join(where)}")
     return "\n\n".join(lines)
 
