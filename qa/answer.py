@@ -12,9 +12,9 @@ which names what it is about. The answer is
 "not found" when the confidence (the best quote's score averaged with the best cosine of any
 candidate sentence and with the share of the question's phrases found in the quote's passage,
 less a little for each number of the question that passage lacks, and less again when the quote
-lacks the measurable kind of fact asked for or tells of another subject: another place, another
-name's or number's thing) falls below a threshold. Every weight is a field of
-:class:`qa.scoring.Scoring`.
+lacks the measurable kind of fact asked for, tells of another subject (another place, another
+name's or number's thing) or gives its figures far from the words that ask for them) falls below
+a threshold. Every weight is a field of :class:`qa.scoring.Scoring`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,14 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qa.answer_types import MEASURABLE, ORDINAL_WORDS, asked_type, facts, named_beside
+from qa.answer_types import (
+    MEASURABLE,
+    ORDINAL_WORDS,
+    asked_type,
+    fact_surroundings,
+    facts,
+    named_beside,
+)
 from qa.chunk import iter_sentences
 from qa.lexical import REFERS_BACK, letters_and_digits, numbers, terms, words
 from qa.results import Hit, Quote, ScoredSentence
@@ -171,9 +178,11 @@ def answer_confidence(question: str, quotes: Sequence[Quote], ranked: Sequence[t
     share of the question's phrases found in the passage that holds the best quote, less
     ``missing_numbers_weight`` times the share of the question's numbers that this passage lacks,
     less ``missing_fact_weight`` when the quote lacks the kind of fact the question asks for
-    (:func:`lacks_asked_fact`), and less ``other_subject_weight`` when the quote tells of another
-    subject than the question's (:func:`tells_of_another`; its document is read with
-    ``document_text``, given a source).
+    (:func:`lacks_asked_fact`), less ``other_subject_weight`` when the quote tells of another
+    subject than the question's (:func:`tells_of_another`), and less ``fact_apart_weight`` when
+    each fact of the measurable kind asked for stands apart from the question's words
+    (:func:`fact_stands_apart`). These last two read the quote's document with ``document_text``,
+    given a source.
     """
     if not quotes:
         return 0.0
@@ -188,9 +197,13 @@ def answer_confidence(question: str, quotes: Sequence[Quote], ranked: Sequence[t
     confidence -= scoring.missing_numbers_weight * missing_numbers(question, text)
     if lacks_asked_fact(question, quotes[0].text):
         confidence -= scoring.missing_fact_weight
-    if document_text and tells_of_another(question, quotes[0].text,
-                                          quotes[0].title + "\n" + document_text(quotes[0].source)):
-        confidence -= scoring.other_subject_weight
+    if document_text:
+        document = document_text(quotes[0].source)
+        if tells_of_another(question, quotes[0].text, quotes[0].title + "\n" + document):
+            confidence -= scoring.other_subject_weight
+        if fact_stands_apart(question, quotes[0].text, subject_terms(quotes[0].title, document),
+                             scoring.fact_apart_words):
+            confidence -= scoring.fact_apart_weight
     return max(0.0, confidence)
 
 
@@ -256,6 +269,23 @@ def lacks_asked_fact(question: str, quote: str) -> bool:
     if kind is None or kind.name not in MEASURABLE:
         return False
     return not facts(kind, quote, _question_words(question))
+
+
+def fact_stands_apart(question: str, quote: str, subject: Collection[str], words_each_side: int) -> bool:
+    """Whether the question asks for a measurable kind of fact and each one ``quote`` states stands
+    more than ``words_each_side`` words from every word of the question beyond its asking phrase
+    ("how many") and its document's subject (``subject``: :func:`subject_terms`). The answer
+    stands among the words that ask for it ("2,000 people came to the concert"); a figure far from
+    them is most often one of a neighbouring event ("the hall seats 2,000", for "How many people
+    came to the concert?")."""
+    kind = asked_type(question)
+    if kind is None or kind.name not in MEASURABLE:
+        return False
+    phrase = kind.asks.search(question)
+    ignored = [*subject, *terms(phrase.group() if phrase else "")]
+    asking = {verb_stem(term) for term in terms(question)} - {verb_stem(term) for term in ignored}
+    around = list(fact_surroundings(kind, quote, _question_words(question), words_each_side))
+    return bool(asking and around) and not any(asking.intersection(map(verb_stem, terms(text))) for text in around)
 
 
 def _question_words(question: str) -> set[str]:

@@ -63,6 +63,8 @@ class AnswerType:
 
     name: str
     asks: re.Pattern
+    """How a question asks for it; what it matches is the asking phrase alone ("how much", "what
+    share"), without the rest of the question."""
     holds: re.Pattern
     names_something: bool = False
     """The fact is a name: a capitalised word the question does not already hold."""
@@ -74,10 +76,10 @@ ANSWER_TYPES = (
     AnswerType(
         "money",
         re.compile(r"\bhow much\b(?! (?:time|longer|more time|of|weight|land|area|space|water|energy|power)\b)"
-                   r".*\b(?:cost|costs|pay|paid|pays|price|prices|worth|spend|spent|raise|raised|sell|sold|earn|"
+                   r"(?=.*\b(?:cost|costs|pay|paid|pays|price|prices|worth|spend|spent|raise|raised|sell|sold|earn|"
                    r"earns|earned|fine|fined|owe|owed|money|fee|fees|salary|wage|budget|bid|offer|offered|charge|"
-                   r"charges|save|saved|donate|donated|invest|invested|lose|lost|take|took|make|made|value)\b"
-                   r"|\bwhat (?:fee|price|sum)\b|\bhow big\b.*\bbudget\b", I),
+                   r"charges|save|saved|donate|donated|invest|invested|lose|lost|take|took|make|made|value)\b)"
+                   r"|\bwhat (?:fee|price|sum)\b|\bhow big\b(?=.*\bbudget\b)", I),
         re.compile(rf"[£$€¥]\s?\d[\d,.]*\d?(?:\s?(?:bn|m|k|million|billion|trillion)\b)?|\d[\d,.]*\s?(?:bn|m|k)\b|\b{_NUMBER}\s+(?:pounds|dollars|euros?|yen|pence|cents|"
                    r"francs|rupees|yuan|roubles|rubles)\b|\d[\d,.]*\s?-?(?:euro|dollar|pound)s?\b|\bfree\b", I),
     ),
@@ -213,6 +215,15 @@ def named_beside(kind: AnswerType, sentence: str, question_words: set[str], ques
         if question_terms.intersection(terms(" ".join(word for word in beside if word.isalpha()))):
             return True
     return False
+
+
+def fact_surroundings(kind: AnswerType, sentence: str, question_words: set[str], words_each_side: int) -> Iterator[str]:
+    """The words around each fact of this kind in ``sentence`` that the question does not already
+    hold: up to ``words_each_side`` words before it and as many after it, the fact left out."""
+    for _, match in _new_facts(kind, sentence, question_words):
+        before = sentence[: match.start()].split()
+        after = sentence[match.end() :].split()
+        yield " ".join(before[max(0, len(before) - words_each_side) :] + after[:words_each_side])
 
 
 def _new_facts(kind: AnswerType, sentence: str, question_words: set[str]) -> Iterator[tuple[str, re.Match]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CONFIDENCE_SCALE = 6
+CONFIDENCE_SCALE = 7
 """Version of the confidence formula (``qa.answer.answer_confidence``), stored with a calibrated
 threshold: a threshold set for another formula is ignored."""
 NOT_FOUND_THRESHOLDS = {
@@ -89,6 +89,12 @@ class Scoring:
     other_subject_weight: float = 0.3
     """Taken off when the best quote tells of another subject than the question's: another place,
     another name's or number's thing (``qa.answer.tells_of_another``)."""
+    fact_apart_weight: float = 0.1
+    """Taken off when each fact of the measurable kind asked for in the best quote stands more than
+    ``fact_apart_words`` words from every question word beyond its document's subject
+    (``qa.answer.fact_stands_apart``)."""
+    fact_apart_words: int = 10
+    """How near a fact of the asked kind must stand to one of the question's own words, in words."""
     not_found_threshold: float | None = None
     """Below this confidence the answer is "not found"; None = the index's calibrated threshold,
     else the built-in one for its model."""

@@ -9,6 +9,7 @@ from qa.answer import (
     Candidate,
     answer_confidence,
     choose_quotes,
+    fact_stands_apart,
     missing_numbers,
     phrase_overlap,
     sentence_features,
@@ -186,6 +187,33 @@ def test_a_quote_about_another_place_or_owner_lowers_the_confidence(retriever, i
     question = "When do spring tides happen in Peru?"  # the article on tides names no place
     assert not retriever.ask(question).answered
     trusting = replace(DEFAULT_SCORING, other_subject_weight=0.0)
+    assert Retriever.load(index_dir, embedder=embedder, scoring=trusting).ask(question).answered
+
+
+def test_a_figure_far_from_the_words_that_ask_lowers_the_confidence(retriever, index_dir, embedder):
+    question = "How many people came to the Ostby concert?"
+    assert fact_stands_apart(question, "The hall seats 2,000.", (), 10)
+    assert not fact_stands_apart(question, "About 2,000 people came to the concert.", (), 10)
+    # Words of the document's subject can't tell one event from another; "how many" asks, it tells nothing.
+    assert not fact_stands_apart(question, "Ostby's hall seats 2,000.", (), 10)
+    assert fact_stands_apart(question, "Ostby's hall seats 2,000.", ("ostby",), 10)
+    assert fact_stands_apart(question, "Many say the hall seats 2,000.", (), 10)
+    # Near is within the given number of words on either side.
+    quote = "About 2,000 of them, we are told, came to the concert."
+    assert not fact_stands_apart(question, quote, (), 10)
+    assert fact_stands_apart(question, quote, (), 2)
+    # Only measurable kinds, and only when the quote states one (lacks_asked_fact covers the rest).
+    assert not fact_stands_apart("Who came to the Ostby concert?", "The hall seats Anna Berg.", (), 10)
+    assert not fact_stands_apart(question, "The hall was full.", (), 10)
+
+    question = "How many visitors climb the lighthouse each year?"  # the lamp's 22 miles is no count of them
+    quotes = choose_quotes(question, ranked([0.1, 0.1, 0.7]), lambda _: TEXT)
+    trusting = replace(DEFAULT_SCORING, fact_apart_weight=0.0)
+    drop = (answer_confidence(question, quotes, ranked([0.1, 0.1, 0.7]), trusting, document_text=lambda _: TEXT)
+            - answer_confidence(question, quotes, ranked([0.1, 0.1, 0.7]), document_text=lambda _: TEXT))
+    assert drop == pytest.approx(DEFAULT_SCORING.fact_apart_weight)
+    question = "How many tourists visited Mount Ardent last year?"  # the article counts evacuated residents
+    assert not retriever.ask(question).answered
     assert Retriever.load(index_dir, embedder=embedder, scoring=trusting).ask(question).answered
 
 
