@@ -64,6 +64,18 @@ def test_a_number_the_question_holds_is_not_the_fact_it_asks_for():
     assert told("How many Model 7610 phones were sold?", "In all, 12,000 Model 7610 phones were sold.") == {"12,000"}
 
 
+@pytest.mark.parametrize("question, phrase", [
+    ("How much money did the council spend on the new bridge?", "How much"),
+    ("What fee will the club pay for him?", "What fee"),
+    ("How big is the museum's yearly budget?", "How big"),
+    ("For how many years did she rule?", "For how many years"),
+    ("What share of the vote did the party win?", "What share"),
+])
+def test_a_kind_is_asked_for_by_its_phrase_alone(question, phrase):
+    # The rest of the question says what about: fact_stands_apart looks for those words near the fact.
+    assert asked_type(question).asks.search(question).group() == phrase
+
+
 def test_only_kinds_of_few_forms_are_trusted_to_be_absent():
     assert {"money", "share", "age", "duration", "measure", "time", "score", "count"} == MEASURABLE
 
