@@ -211,7 +211,7 @@ def named_beside(kind: AnswerType, sentence: str, question_words: set[str], ques
     if kind.name != "person":
         return False
     for _, match in _new_facts(kind, sentence, question_words):
-        beside = words(sentence[: match.start()])[-1:] + words(sentence[match.end() :])[:1]
+        beside = _words_around(sentence, match, 1)
         if question_terms.intersection(terms(" ".join(word for word in beside if word.isalpha()))):
             return True
     return False
@@ -221,9 +221,13 @@ def fact_surroundings(kind: AnswerType, sentence: str, question_words: set[str],
     """The words around each fact of this kind in ``sentence`` that the question does not already
     hold: up to ``words_each_side`` words before it and as many after it, the fact left out."""
     for _, match in _new_facts(kind, sentence, question_words):
-        before = sentence[: match.start()].split()
-        after = sentence[match.end() :].split()
-        yield " ".join(before[max(0, len(before) - words_each_side) :] + after[:words_each_side])
+        yield " ".join(_words_around(sentence, match, words_each_side))
+
+
+def _words_around(sentence: str, match: re.Match, each_side: int) -> list[str]:
+    """Up to ``each_side`` words (``qa.lexical.words``) of ``sentence`` before ``match`` and as many after it."""
+    before = words(sentence[: match.start()])
+    return before[max(0, len(before) - each_side) :] + words(sentence[match.end() :])[:each_side]
 
 
 def _new_facts(kind: AnswerType, sentence: str, question_words: set[str]) -> Iterator[tuple[str, re.Match]]:
