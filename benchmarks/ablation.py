@@ -4,7 +4,7 @@ Prints one row per configuration: SciFact nDCG@10 / Recall@100, xquad-dev passag
 quote hit@1, words in the first quote, answered / refused with 12 articles held out, and on
 bbc-news passage hit@1, quote hit@1, answered and refused (its unanswerable questions).
 The indexes are the ones `qa eval` caches, so a run only embeds the questions and re-scores.
-Every row uses today's passages, which follow paragraphs (``qa.chunk``); the fixed windows they
+Every row uses today's passages, which follow paragraphs (``qa.read.passages``); the fixed windows they
 replaced can't be switched back on, so the README gives their numbers from the commit before.
 
     python benchmarks/ablation.py ../shared/eval [--only hybrid]
@@ -17,8 +17,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from qa.embed import Embedder
-from qa.evaluate import DEFAULT_WORK_DIR, evaluate_beir, evaluate_squad
+from qa.embed.model import Embedder
+from qa.evaluation.cache import DEFAULT_WORK_DIR
+from qa.evaluation.run import evaluate_beir, evaluate_squad
 from qa.scoring import DEFAULT_SCORING, Scoring
 
 BEFORE_CALIBRATION = replace(DEFAULT_SCORING, not_found_threshold=0.40, quote_antecedent=False,

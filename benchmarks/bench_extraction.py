@@ -74,7 +74,7 @@ def scores(truth: dict, predicted: dict[str, str]) -> tuple[float, float, float,
 def qa_texts(pages: dict[str, bytes], reader_only: bool) -> dict[str, str]:
     """The text qa indexes for each page, by page id."""
     from qa import Retriever, build_index
-    from qa.ingest import SourceFile, read_document
+    from qa.read.files import SourceFile, read_document
 
     with tempfile.TemporaryDirectory() as work:
         docs = Path(work, "docs")
@@ -96,8 +96,8 @@ def single_modes(pages: dict[str, bytes]) -> list[tuple[str, dict[str, str], flo
     """(name, texts, seconds) of each extractor qa combines, run alone on the page as qa decodes it."""
     import trafilatura
 
-    from qa.formats import decode_text
-    from qa.formats.html import _readability_text
+    from qa.read.formats import decode_text
+    from qa.read.formats.html import _readability_text
 
     extractors = {
         "trafilatura favor_precision": lambda html: trafilatura.extract(html, favor_precision=True,

@@ -50,7 +50,7 @@ def main() -> None:
     import torch
 
     from qa import Retriever, build_index
-    from qa.embed import Embedder, cpu_has_bf16, encode_pipelined
+    from qa.embed.model import Embedder, cpu_has_bf16, encode_pipelined
 
     cuda = torch.cuda.is_available()
     device = "cuda" if cuda else "cpu"
@@ -188,9 +188,9 @@ def _dump(embedder, passages: list[str], sentences: list[str], queries: list[str
 
 def _instrument() -> dict[str, float]:
     """Wrap the indexer's stages to add up the seconds spent in each."""
-    from qa import indexer
-    from qa.embed import Embedder
-    from qa.store import StoreWriter
+    from qa.index import feed
+    from qa.embed.model import Embedder
+    from qa.index.writer import StoreWriter
 
     phases: dict[str, float] = {}
 
@@ -209,14 +209,14 @@ def _instrument() -> dict[str, float]:
     timed(Embedder, "encode", "encode (main thread)")
     timed(StoreWriter, "add_document", "store add (main thread)")
     timed(StoreWriter, "commit", "commit: write files, BM25, FAISS")
-    timed(indexer, "load_document", "read (read-ahead thread)")  # qa.reader's, as the indexer imports it
-    timed(indexer, "split_passages", "split (read-ahead thread)")
+    timed(feed, "load_document", "read (read-ahead thread)")  # qa.read.parse_process's, as the feed imports it
+    timed(feed, "split_passages", "split (read-ahead thread)")
     return phases
 
 
 def _scifact(limit: int | None):
     """SciFact's corpus, judged queries and qrels, cut to the first ``limit`` abstracts."""
-    from qa.evaluate import load_beir
+    from qa.evaluation.datasets import load_beir
 
     corpus, queries, qrels = load_beir(scifact_dir())
     if limit:
@@ -227,8 +227,8 @@ def _scifact(limit: int | None):
 
 
 def _ndcg(retriever, queries: dict[str, str], qrels: dict[str, dict[str, int]]) -> float:
-    """Mean nDCG@10 by pytrec_eval (``qa.evaluate.beir_metrics``), documents ranked by their best passage."""
-    from qa.evaluate import beir_metrics
+    """Mean nDCG@10 by pytrec_eval (``qa.evaluation.metrics.beir_metrics``), documents ranked by their best passage."""
+    from qa.evaluation.metrics import beir_metrics
 
     run = {q: {source.removesuffix(".txt"): score for source, score in retriever.rank_documents(text, 10).items()}
            for q, text in queries.items()}

@@ -27,7 +27,7 @@ def main() -> None:
     parser.add_argument("--runtime", default=None, choices=("auto", "torch", "onnx", "onnx-int8"))
     args = parser.parse_args()
     from qa import build_index
-    from qa.embed import Embedder
+    from qa.embed.model import Embedder
 
     docs = write_scifact_docs(WORK / f"docs-scifact-{args.docs}", args.docs)
     passages, sentences = qa_texts(docs)

@@ -42,7 +42,7 @@ def main() -> None:
                         help="leave each abstract's copies grouped as copies of one story (by default the copies "
                              "stand for distinct documents, as in a corpus without duplicates)")
     args = parser.parse_args()
-    from qa.embed import Embedder
+    from qa.embed.model import Embedder
 
     embedder = Embedder(runtime=args.runtime)
     print(machine(), f"runtime {embedder.runtime}")
@@ -60,7 +60,7 @@ def main() -> None:
 
 def scifact_documents() -> list[tuple]:
     """(document, passages, sentences) of each SciFact abstract, in bench_gpu's file order."""
-    from qa.chunk import distinct_sentences, split_passages
+    from qa.read.passages import distinct_sentences, split_passages
     from qa.results import Document
 
     rows = sorted(scifact_corpus(), key=lambda r: f"{r['_id']}.txt")
@@ -86,8 +86,8 @@ def embed(embedder) -> None:
 def build(folder: Path, copies: int, runtime: str) -> None:
     """Store ``copies`` varied copies of SciFact's real sentence embeddings as one index in ``folder``."""
     from qa.config import DEFAULT_MODEL
-    from qa.index_folder import write_lock
-    from qa.store import StoreWriter
+    from qa.index.folder import write_lock
+    from qa.index.writer import StoreWriter
 
     sentence_vectors = load("sentences")
     split = scifact_documents()
@@ -103,7 +103,7 @@ def build(folder: Path, copies: int, runtime: str) -> None:
 
 def add_copies(writer, split: list[tuple], sentence_vectors: np.ndarray, copies: int) -> None:
     """Add ``copies`` of the split corpus, each but the first with its vectors varied a little."""
-    from qa.manifest import DocumentRecord
+    from qa.index.manifest import DocumentRecord
 
     rng = np.random.default_rng(0)
     for copy in range(copies):
@@ -123,7 +123,7 @@ def add_copies(writer, split: list[tuple], sentence_vectors: np.ndarray, copies:
 def measure(folder: Path, embedder, keep_copy_groups: bool) -> None:
     """Warm latency of the question embedding, the vector searches, ``search`` and ``ask``."""
     from qa import Retriever
-    from qa.manifest import Manifest
+    from qa.index.manifest import Manifest
 
     manifest = Manifest.load(folder)
     grouped = sum(record.copy_group is not None for record in manifest.documents.values())

@@ -72,7 +72,7 @@ def _cache(given: Path | None) -> Path:
 
 def _claims() -> list[tuple[str, str, set[str]]]:
     """(id, claim, relevant corpus ids) of the SciFact test claims."""
-    from qa.evaluate import load_beir
+    from qa.evaluation.datasets import load_beir
 
     _, queries, qrels = load_beir(scifact_dir())
     return [(query, text, set(qrels[query])) for query, text in queries.items() if query in qrels]
@@ -82,8 +82,9 @@ def _claims() -> list[tuple[str, str, set[str]]]:
 
 def cost(index: Path, work: Path, claims: list[tuple[str, str, set[str]]]) -> None:
     from qa import Retriever
-    from qa.manifest import Manifest
-    from qa.store import Store, StoreWriter
+    from qa.index.manifest import Manifest
+    from qa.index.store import Store
+    from qa.index.writer import StoreWriter
 
     shutil.copytree(index, work)
     # What the next `qa index` does first to an index made before copy groups, without the rest
@@ -107,7 +108,7 @@ def cost(index: Path, work: Path, claims: list[tuple[str, str, set[str]]]) -> No
     _made_up_dates(work)
 
     from qa import Embedder
-    from qa.filters import document_filter
+    from qa.search.filters import document_filter
 
     store = Store(work)
     shares = {name: len(store.scope(document_filter(**kwargs)).sources) if kwargs else len(manifest.documents)
@@ -163,6 +164,7 @@ def _wrap_copy_checks() -> dict[str, float]:
     """Sum the time spent in the retriever's copy checks (where a hit or quote repeats a copy's
     text, and which copies hold it)."""
     import qa.retriever
+    import qa.search.searcher
 
     timers = {"seconds": 0.0}
 
@@ -175,16 +177,17 @@ def _wrap_copy_checks() -> dict[str, float]:
                 timers["seconds"] += time.perf_counter() - started
         return wrapper
 
-    qa.retriever._repeats = timed(qa.retriever._repeats)
-    qa.retriever._with_copies = timed(qa.retriever._with_copies)
+    repeats, with_copies = timed(qa.search.searcher.repeats), timed(qa.search.searcher.with_copies)
+    for module in (qa.search.searcher, qa.retriever):  # ranking and quoting each call them
+        module.repeats, module.with_copies = repeats, with_copies
     return timers
 
 
 def _cold_costs(index: Path) -> None:
     """What a fresh build's first filtered question pays once: reading which document owns each
     vector, and a new filter's masks."""
-    from qa.filters import document_filter
-    from qa.store import Store
+    from qa.search.filters import document_filter
+    from qa.index.store import Store
 
     store = Store(index)
     started = time.perf_counter()
@@ -204,7 +207,7 @@ def _cold_costs(index: Path) -> None:
 
 def duplicates(work: Path, count: int) -> None:
     from qa import Retriever, build_index
-    from qa.copies import normalised
+    from qa.index.copies import normalised
 
     claims = _claims()
     wanted: list[str] = []

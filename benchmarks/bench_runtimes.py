@@ -7,7 +7,7 @@ alike; then each SciFact claim is embedded alone, on one thread (what `qa ask` d
 - torch: sentence-transformers on PyTorch in fp32 (and bf16 when the CPU has it);
 - torch-int8: the same with ``torch.ao.quantization.quantize_dynamic`` on its Linear layers
   (measured for comparison; not a qa runtime);
-- onnx, onnx-int8: qa's ONNX Runtime encoders (:mod:`qa.onnx_encoder`).
+- onnx, onnx-int8: qa's ONNX Runtime encoders (:mod:`qa.embed.onnx_encoder`).
 
 Prints sentences/s (best and median round), the ratio to torch fp32, question p50/p95 in ms,
 and each runtime's cosine to torch fp32 over the sentences and the claims (min and mean).
@@ -36,7 +36,7 @@ def torch_encoders(precision: str, quantised: bool) -> tuple[Callable, Callable]
     """(encode texts, encode one question on one thread) through sentence-transformers on torch."""
     import torch
 
-    from qa.embed import Embedder
+    from qa.embed.model import Embedder
 
     embedder = Embedder(runtime="torch", precision=precision)
     if quantised:
@@ -56,7 +56,7 @@ def torch_encoders(precision: str, quantised: bool) -> tuple[Callable, Callable]
 
 
 def onnx_encoders(runtime: str) -> tuple[Callable, Callable]:
-    from qa.embed import Embedder
+    from qa.embed.model import Embedder
 
     embedder = Embedder(runtime=runtime)
     return embedder.encode, embedder.encode_question
@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--questions", type=int, default=200)
     args = parser.parse_args()
-    from qa.embed import cpu_has_bf16
+    from qa.embed.model import cpu_has_bf16
 
     _, sentences = qa_texts(write_scifact_docs(WORK / f"docs-scifact-{args.docs}", args.docs))
     with open(scifact_dir() / "queries.jsonl", encoding="utf-8") as handle:

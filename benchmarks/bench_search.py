@@ -4,7 +4,7 @@ The vectors are real all-MiniLM-L6-v2 embeddings of SciFact (11,498 passages and
 sentences, written by ``bench_gpu.py --dump-embeddings`` into .bench/embeddings/), replicated
 to 1M with small random variations (each copy keeps cosine ~0.93 to its original). Queries
 are the 300 real SciFact query embeddings. Also prints exact-search time by size, which sets
-qa.vectors.EXACT_MAX_VECTORS.
+qa.index.vectors.EXACT_MAX_VECTORS.
 
     python benchmarks/bench_search.py [--size 1000000]
 """
@@ -46,7 +46,7 @@ def synthetic(real: np.ndarray, size: int, noise: float = 0.4) -> np.ndarray:
 
 
 def timings(index, queries: np.ndarray, k: int = 10) -> tuple[float, float, np.ndarray]:
-    from qa import vectors
+    from qa.index import vectors
 
     found, samples = [], []
     for query in queries:
@@ -64,9 +64,9 @@ def main() -> None:
     args = parser.parse_args()
     import faiss
 
-    from qa import vectors
+    from qa.index import vectors
 
-    print(machine(), f"faiss {faiss.__version__}; searches use one thread (qa.vectors.search)")
+    print(machine(), f"faiss {faiss.__version__}; searches use one thread (qa.index.vectors.search)")
     real = np.concatenate([load("passages"), load("sentences")])
     queries = load("queries")
     print(f"real vectors {len(real)}, queries {len(queries)}")
@@ -107,11 +107,11 @@ def main() -> None:
             recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth)])
             marker = "  <- default" if nprobe == base_nprobe else ""
             print(f"  nprobe {nprobe:>4}: p50 {p50:5.2f} ms  p95 {p95:5.2f} ms  recall@10 {recall:.3f}{marker}")
-        print(f"file {size_gb:.2f} GB, loaded (qa.vectors.read) in {load_s * 1e3:.0f} ms")
+        print(f"file {size_gb:.2f} GB, loaded (qa.index.vectors.read) in {load_s * 1e3:.0f} ms")
 
 
 def _flat_with(data: np.ndarray, ids: np.ndarray):
-    from qa import vectors
+    from qa.index import vectors
 
     index = vectors.new_flat(data.shape[1])
     index.add_with_ids(data, ids)

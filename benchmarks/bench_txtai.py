@@ -101,7 +101,7 @@ def main() -> None:
     from txtai import Embeddings
 
     from qa import Retriever, build_index
-    from qa.embed import Embedder
+    from qa.embed.model import Embedder
 
     if not args.docs.is_dir() and args.docs == WORK / "docs-scifact":
         write_scifact_docs(args.docs)

@@ -1,7 +1,7 @@
 """Calibrate the not-found threshold on held-out articles of a SQuAD-format dataset.
 
 Indexes all but N articles, asks every question, and prints, for candidate thresholds on
-``Answer.confidence`` (``qa.answer.answer_confidence``), the share of covered questions answered
+``Answer.confidence`` (``qa.answer.quotes.answer_confidence``), the share of covered questions answered
 and of held-out questions refused; the threshold with the best balanced accuracy is printed last.
 
 To keep the calibration apart from the numbers `qa eval --holdout N` reports (which hold out
@@ -15,7 +15,7 @@ of the covered ones (the quality target).
     python benchmarks/calibrate.py DATASET --holdout 12 --save index/   # store it in an index
 
 With ``--save DIR`` the threshold is written into that index's manifest with the model it was
-and runtime calibrated for (``qa.evaluate.save_calibration``); an index of another model or
+and runtime calibrated for (``qa.index.calibration.save_calibration``); an index of another model or
 runtime ignores it.
 """
 
@@ -27,7 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.evaluate import DEFAULT_WORK_DIR, evaluate_squad, save_calibration
+from qa.evaluation.cache import DEFAULT_WORK_DIR
+from qa.evaluation.run import evaluate_squad
+from qa.index.calibration import save_calibration
 
 
 def main() -> None:

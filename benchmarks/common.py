@@ -54,8 +54,8 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 def qa_texts(docs: Path) -> tuple[list[str], list[str]]:
     """The texts qa embeds for the .txt files in ``docs``: its passages, and (what it really
     encodes) their distinct sentences."""
-    from qa.chunk import distinct_sentences, split_passages
-    from qa.ingest import SourceFile, load_document
+    from qa.read.passages import distinct_sentences, split_passages
+    from qa.read.files import SourceFile, load_document
 
     passages, sentences = [], []
     for path in sorted(docs.iterdir()):
@@ -80,7 +80,7 @@ def machine() -> str:
     try:
         import torch
 
-        from qa.embed import cpu_has_bf16
+        from qa.embed.model import cpu_has_bf16
 
         if torch.cuda.is_available():
             text += f", GPU {torch.cuda.get_device_name(0)}"

@@ -9,7 +9,7 @@ Example:
 from typing import TYPE_CHECKING
 
 from qa.config import DEFAULT_DOCS_DIR, DEFAULT_INDEX_DIR, DEFAULT_MODEL, VERSION
-from qa.embed import Embedder
+from qa.embed.model import Embedder
 from qa.errors import (
     EmptyCorpus,
     IndexCorrupt,
@@ -26,15 +26,15 @@ from qa.results import Answer, DocumentInfo, Hit, IndexReport, Quote, Skipped
 from qa.scoring import DEFAULT_SCORING, Scoring
 
 if TYPE_CHECKING:
-    from qa.indexer import build_index
-    from qa.removal import remove_documents
+    from qa.index.build import build_index
+    from qa.index.removal import remove_documents
     from qa.retriever import DEFAULT_K, MAX_QUESTION_CHARS, Retriever
 
     DOCUMENT_SUFFIXES: tuple[str, ...]
 
 # numpy, FAISS and the indexing code load on first use, so `qa --help` starts in a blink.
-_LAZY = {"build_index": "qa.indexer", "DOCUMENT_SUFFIXES": "qa.ingest", "DEFAULT_K": "qa.retriever", "MAX_QUESTION_CHARS": "qa.retriever",
-         "Retriever": "qa.retriever", "remove_documents": "qa.removal"}
+_LAZY = {"build_index": "qa.index.build", "DOCUMENT_SUFFIXES": "qa.read.files", "DEFAULT_K": "qa.retriever", "MAX_QUESTION_CHARS": "qa.retriever",
+         "Retriever": "qa.retriever", "remove_documents": "qa.index.removal"}
 
 
 def __getattr__(name: str):

@@ -63,7 +63,7 @@ def _default_k() -> int:
 
 
 def _index_type_help() -> str:
-    from qa.vectors import EXACT_MAX_VECTORS
+    from qa.index.vectors import EXACT_MAX_VECTORS
 
     return (f"Vector search: exact (flat), approximate (ivf), or auto by size (exact below "
             f"{EXACT_MAX_VECTORS:,} vectors).  [default: the index's own setting, else $QA_INDEX_TYPE or auto]")
@@ -145,7 +145,7 @@ def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebu
 
     from qa import DEFAULT_DOCS_DIR, build_index
     from qa.config import default_index_dir
-    from qa.manifest import shown
+    from qa.index.manifest import shown
 
     index_dir = index_dir or default_index_dir()
     report = build_index(list(paths) or [DEFAULT_DOCS_DIR], index_dir, model=model, rebuild=rebuild,
@@ -280,7 +280,7 @@ def eval_(dataset: str, index_dir: str | None, holdout: int, model: str | None, 
       qa eval ../shared/eval/scifact
       qa eval ../shared/eval/xquad-dev/xquad.en.dev.json --holdout 12
     """
-    from qa.evaluate import evaluate
+    from qa.evaluation.run import evaluate
 
     report = evaluate(dataset, index_dir=index_dir, holdout=holdout, model=model, progress=not no_progress,
                       runtime=runtime)

@@ -19,7 +19,7 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_DOCS_DIR = "docs"
 DEFAULT_INDEX_DIR = "index"
 DEFAULT_INDEX_TYPE = "auto"
-"""``auto``: exact vector search for small collections, approximate (IVF) above (``qa.vectors``)."""
+"""``auto``: exact vector search for small collections, approximate (IVF) above (``qa.index.vectors``)."""
 
 MAX_PDF_BYTES = 512 * 1024 * 1024
 """PDFs above this size are skipped rather than read (a PDF's bytes are mostly images and fonts)."""

@@ -88,7 +88,7 @@ class Hit(Cited):
     """A retrieved passage."""
 
     also_in: list[str] = field(default_factory=list)
-    """The other documents, copies of the same story, whose text holds this passage (``qa.copies``)."""
+    """The other documents, copies of the same story, whose text holds this passage (``qa.index.copies``)."""
 
     def holds(self, quote: Quote) -> bool:
         """Whether all of ``quote`` lies inside this passage."""
@@ -121,7 +121,7 @@ class Answer:
 
     ``answered`` is False when the documents do not answer; ``quotes`` is then empty and
     ``hits`` holds the closest passages, which are weak matches, not answers. ``confidence``
-    (``qa.answer.answer_confidence``: the best quote's score averaged with the best sentence
+    (``qa.answer.quotes.answer_confidence``: the best quote's score averaged with the best sentence
     cosine and the share of the question's phrases in the quote's passage, less a little for each
     of the question's numbers that passage lacks) is what the index's not-found threshold is
     compared with.
@@ -129,7 +129,7 @@ class Answer:
     ``as_of`` is the date the answer speaks for, when the question asks for the current state;
     ``date_order`` ("oldest first" or "newest first") says the quotes are in date order rather
     than best first, because they come from different dates and disagree, or the question asks
-    for the latest (``qa.timeline``).
+    for the latest (``qa.answer.timeline``).
     """
 
     question: str

@@ -2,54 +2,40 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 import re
-import threading
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 
-import numpy as np
-
-from qa.answer import answer_confidence, choose_quotes, quote_passage
-from qa.attribution import attribution
-from qa.config import default_index_dir
-from qa.embed import Embedder, canonical_model_name
+from qa.answer.attribution import attribution
+from qa.answer.quotes import answer_confidence, choose_quotes, quote_passage
+from qa.answer.timeline import arrange, dates_of, in_date_order
 from qa.errors import InvalidInput
-from qa.filters import DocumentFilter, document_filter
-from qa.manifest import MANIFEST, model_mismatch
-from qa.results import Answer, Context, DocumentInfo, Hit, Quote, ScoredSentence
-from qa.scoring import CONFIDENCE_SCALE, DEFAULT_SCORING, Scoring, built_in_threshold
-from qa.store import Scope, Store, StoredPassage
-from qa.timeline import arrange, dates_of, in_date_order
+from qa.results import Answer, Context, Hit, Quote
+from qa.scoring import CONFIDENCE_SCALE, built_in_threshold
+from qa.search.filters import DocumentFilter, document_filter
+from qa.search.searcher import (
+    DEFAULT_K,
+    MAX_QUESTION_CHARS,
+    Dates,
+    Ranked,
+    Ranking,
+    Searcher,
+    Sources,
+    checked,
+    repeats,
+    with_copies,
+)
 
-DEFAULT_K = 5
-MAX_QUESTION_CHARS = 2_000
-"""Longer questions are refused: a question is a sentence or two, and a huge one would hold the model."""
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+__all__ = ["DEFAULT_K", "MAX_QUESTION_CHARS", "Retriever"]
+
 _WHAT_SOURCES_SAY = re.compile(
     r"^\W*what\s+(?:do|does|did)\s+(?:the\s+|my\s+|these\s+|all\s+the\s+)?(?:sources?|documents?|articles?|"
     r"reports?|papers?|files?)\s+(?:say|said|report|write|tell\s+(?:me|us))\s+(?:about|on|of|regarding)\s+(?=\w)",
     re.IGNORECASE)
 SOURCES_TRIED = 3
 """``per_source=N`` looks for quotes in at most this many times N documents, best first."""
-Ranked = list[tuple[Hit, list[ScoredSentence]]]
-Dates = str | dt.date | None
-Sources = str | Iterable[str] | None
 
 
-@dataclass(frozen=True)
-class _Ranking:
-    """The best passages for a question, the build they come from and the filter's scope."""
-
-    ranked: Ranked
-    store: Store
-    scope: Scope | None
-
-
-class Retriever:
+class Retriever(Searcher):
     """Searches one index folder and answers questions with verbatim, cited quotes.
 
     Example:
@@ -58,94 +44,12 @@ class Retriever:
         >>> answer.quotes[0].text if answer.answered else "Not found in the documents."
     """
 
-    def __init__(self, store: Store, embedder: Embedder, scoring: Scoring = DEFAULT_SCORING) -> None:
-        self._store = store
-        self._embedder = embedder
-        self.scoring = scoring
-        self._manifest_stamp = _stamp(store.index_dir)
-        self._lock = threading.Lock()
-
-    @classmethod
-    def load(cls, index_dir: str | os.PathLike | None = None, *, model: str | None = None,
-             embedder: Embedder | None = None, scoring: Scoring = DEFAULT_SCORING,
-             runtime: str | None = None) -> Retriever:
-        """Open the index in ``index_dir`` (default ``$QA_INDEX_DIR`` or ``index``).
-
-        The model is the one the index was built with; passing another one raises IndexMismatch.
-        Questions are embedded by the index's runtime, or by ``runtime`` if given (a question's
-        vector is not stored, so any runtime of the same model may embed it). ``scoring`` holds
-        every weight and threshold of ranking and quoting (``qa.scoring``).
-        """
-        store = Store(index_dir or default_index_dir())
-        built_with = store.manifest.model
-        asked = embedder.name if embedder else canonical_model_name(model) if model else built_with
-        if asked != built_with:
-            raise model_mismatch(store.index_dir, built_with, asked)
-        return cls(store, embedder or Embedder(built_with, runtime=runtime or store.manifest.runtime), scoring)
-
-    @property
-    def index_dir(self) -> Path:
-        return self._store.index_dir
-
-    @property
-    def model(self) -> str:
-        return self._store.manifest.model
-
-    @property
-    def runtime(self) -> str:
-        """The runtime the index's vectors were made with."""
-        return self._store.manifest.runtime
-
-    @property
-    def embedder(self) -> Embedder:
-        """The model that embeds questions: the index's own model and runtime, loaded when first used."""
-        return self._embedder
-
-    def reload(self) -> bool:
-        """Switch to the folder's newest build if it changed; True when it did.
-
-        The previous build is not closed: a question or page request still reading it finishes
-        from it, and its files are released when the last one is done.
-        """
-        with self._lock:
-            stamp = _stamp(self._store.index_dir)
-            if stamp == self._manifest_stamp:
-                return False
-            fresh = Store(self._store.index_dir)
-            if (fresh.manifest.model, fresh.manifest.runtime) != (self.model, self.runtime):
-                self._embedder = Embedder(fresh.manifest.model, runtime=fresh.manifest.runtime)
-            self._store, self._manifest_stamp = fresh, stamp
-            return True
-
-    def search(self, question: str, k: int = DEFAULT_K, *, since: Dates = None, until: Dates = None,
-               source: Sources = None) -> list[Hit]:
-        """The ``k`` passages most relevant to ``question``, best first.
-
-        ``since`` and ``until`` keep to documents dated in that range (ISO days, inclusive;
-        "2023-07" or "2023" for a whole month or year; undated documents are left out), and
-        ``source`` (a glob over document ids, or several) to the documents it matches. The filter
-        acts before ranking: these are the best passages within it. Of near-identical passages
-        of copies of one story, only the best is listed, with the others in its ``also_in``.
-        """
-        question = _checked(question, k)
-        return [hit for hit, _ in self._rank(question, k, document_filter(since, until, source)).ranked]
-
-    def rank_documents(self, question: str, k: int = 100) -> dict[str, float]:
-        """The ``k`` best documents for ``question`` (source -> score); a document scores by its best passage."""
-        question = _checked(question, k)
-        best: dict[str, float] = {}
-        for hit, _ in self._rank(question, 3 * k, collapse=False).ranked:
-            best.setdefault(hit.source, hit.score)
-            if len(best) == k:
-                break
-        return best
-
     @property
     def not_found_threshold(self) -> float:
         """The confidence below which ``ask`` answers "not found".
 
         The scoring's own threshold if it sets one; else the value calibrated for this index's
-        model and confidence formula and stored in its manifest (``qa.manifest.save_calibration``);
+        model and confidence formula and stored in its manifest (``qa.index.calibration.save_calibration``);
         else the built-in calibration for the model.
         """
         if self.scoring.not_found_threshold is not None:
@@ -162,15 +66,15 @@ class Retriever:
         :meth:`search`). Text that copies of one story share is quoted once, with the copies in
         the quote's ``also_in``. A question about the current state ("now", "latest",
         "still") is answered from the newest of the quotes of similar strength, "as of" its date;
-        quotes of different dates that disagree are shown oldest first (``qa.timeline``).
+        quotes of different dates that disagree are shown oldest first (``qa.answer.timeline``).
         ``per_source=N`` quotes the best sentence of each of up to N documents instead, for
         questions such as "What do the sources say about X?" (copies count as one document).
         """
-        question = _checked(question, k)
+        question = checked(question, k)
         wanted = document_filter(since, until, source)
         if per_source is not None:
             return self._ask_each_source(question, k, wanted, _checked_count(per_source))
-        ranking = self._rank(question, k, wanted)
+        ranking = self.rank(question, k, wanted)
         ranked, scoring = ranking.ranked, self.scoring
         quotes, wider = self._choose_quotes(question, ranking)
         hits = [hit for hit, _ in ranked]
@@ -185,8 +89,8 @@ class Retriever:
             hits.sort(key=lambda h: h is not first)
         return Answer(question, True, arranged.quotes, hits, confidence, arranged.as_of, arranged.date_order)
 
-    def _choose_quotes(self, question: str, ranking: _Ranking) -> tuple[list[Quote], list[Quote]]:
-        """The answer's quotes, and the quotes of similar strength to weigh by date (``qa.timeline``).
+    def _choose_quotes(self, question: str, ranking: Ranking) -> tuple[list[Quote], list[Quote]]:
+        """The answer's quotes, and the quotes of similar strength to weigh by date (``qa.answer.timeline``).
 
         When the passages come from documents of two dates or more, quotes are chosen once with
         the wider ``recency_margin`` (and three times ``max_quotes``); the answer's own are those
@@ -210,7 +114,7 @@ class Retriever:
         """
         asked, question = question, _WHAT_SOURCES_SAY.sub("", question)
         scoring, threshold = self.scoring, self.not_found_threshold
-        ranking = self._rank(question, max(k, scoring.candidates), wanted)
+        ranking = self.rank(question, max(k, scoring.candidates), wanted)
         by_source: dict[str, Ranked] = {}
         for hit, sentences in ranking.ranked:
             by_source.setdefault(hit.source, []).append((hit, sentences))
@@ -222,7 +126,7 @@ class Retriever:
             quotes = choose_quotes(question, ranked, ranking.store.document_text, scoring)[:1]
             confidence = answer_confidence(question, quotes, ranked, scoring, ranking.store.document_text)
             best = max(best, confidence)
-            if not quotes or confidence < threshold or _repeats(quotes[0], chosen, ranking.store):
+            if not quotes or confidence < threshold or repeats(quotes[0], chosen, ranking.store):
                 continue
             chosen.append(_mark(quotes[0], ranking))
             passages[id(chosen[-1])] = quote_passage(chosen[-1], [hit for hit, _ in ranked])
@@ -234,125 +138,26 @@ class Retriever:
         hits = [hit for quote in arranged.quotes if (hit := passages[id(quote)])]
         return Answer(asked, True, arranged.quotes, hits, best, arranged.as_of, arranged.date_order)
 
-    def document_text(self, source: str) -> str:
-        """The full text of document ``source``; every Hit and Quote offset points into it."""
-        self.reload()
-        return self._store.document_text(source)
-
-    def documents(self) -> list[DocumentInfo]:
-        """The indexed documents (of the folder's newest build)."""
-        self.reload()
-        return self._store.documents()
-
-    def original_file(self, source: str) -> Path | None:
-        """The file document ``source`` was read from, while it is still the file that was indexed.
-
-        None when the document is not indexed, or its file is gone, was replaced by a link, or
-        changed (size or modification time) since: what is served as the document's original must
-        be what was indexed, never whatever now sits at that path.
-        """
-        self.reload()
-        record = self._store.manifest.documents.get(source)
-        if record is None:
-            return None
-        path = Path(record.path)
-        try:
-            if path.is_symlink() or str(path.resolve(strict=True)) != record.path:
-                return None
-            info = path.stat()
-        except OSError:
-            return None
-        if record.size is None or (info.st_size, info.st_mtime_ns) != (record.size, record.mtime_ns):
-            return None
-        return path
-
-    def _rank(self, question: str, k: int, wanted: DocumentFilter | None = None, *, collapse: bool = True) -> _Ranking:
-        """The ``k`` best passages, each with its sentences' similarities to the question.
-
-        Candidates are the nearest passages, the passages of the nearest sentences and the best
-        BM25 passages, all among the documents ``wanted`` lets through. A passage's dense score
-        is its own similarity plus that of its best sentence, which finds the passage holding the
-        one sentence that answers even when the rest is about other things; its final score adds
-        its normalised BM25 score. With ``collapse``, a passage whose text a better passage of a
-        copy of its document holds is left out (and named in that one's ``also_in``).
-        """
-        self.reload()
-        store, scoring = self._store, self.scoring
-        scope = store.scope(wanted) if wanted else None
-        lexical = store.lexical
-        depth = max(scoring.candidates, k)
-        query = self._embedder.encode_question(question)
-        nearest = {pid for pid, _ in store.search("passages", query, depth, scope)}
-        candidates = set()
-        if scoring.dense_weight:
-            candidates |= nearest
-            candidates |= store.passages_of_sentences(sid for sid, _ in store.search("sentences", query, depth, scope))
-        bm25 = lexical.scores(question)
-        if scope is not None:
-            bm25 = np.where(scope.lexical, bm25, 0.0)
-        candidates |= {pid for pid, _ in lexical.top(bm25, depth if scoring.lexical_weight else 0)}
-        # Without candidates (BM25 alone, and no word in common), the nearest passages stand in.
-        stored = list(store.passages(candidates or nearest).values())
-        lexical_score = lexical.scores_of(bm25, [p.id for p in stored])
-        passage_similarity = store.similarities("passages", [p.id for p in stored], query)
-        sentence_ids = [sid for p in stored for sid in p.sentence_ids]
-        sentence_similarity = dict(zip(sentence_ids, store.similarities("sentences", sentence_ids, query).tolist()))
-        scored = []
-        for passage, similarity in zip(stored, passage_similarity.tolist()):
-            best = max(sentence_similarity[sid] for sid in passage.sentence_ids)
-            dense = (scoring.passage_similarity_weight * similarity + best) / (1 + scoring.passage_similarity_weight)
-            score = (scoring.dense_weight * dense + scoring.lexical_weight * lexical_score.get(passage.id, 0.0)) / (
-                scoring.dense_weight + scoring.lexical_weight)
-            scored.append((score, passage))
-        scored.sort(key=lambda item: (-item[0], item[1].id))
-        ranked: Ranked = []
-        for score, passage in scored:
-            if len(ranked) == k:
-                break
-            hit = _hit(store, passage, score)
-            if not (collapse and _repeats(hit, (earlier for earlier, _ in ranked), store)):
-                sentences = [ScoredSentence(start, end, sentence_similarity[sid])
-                             for sid, (start, end) in zip(passage.sentence_ids, passage.sentence_spans)]
-                ranked.append((hit, sentences))
-        allowed = scope.sources if scope else None
-        return _Ranking([(_with_copies(hit, store, allowed), sentences) for hit, sentences in ranked], store, scope)
-
 
 def _attributed(quote: Quote, text: str) -> Quote:
-    """``quote`` with the words before it that say whose list or words it is (``qa.attribution``)."""
+    """``quote`` with the words before it that say whose list or words it is (``qa.answer.attribution``)."""
     span = attribution(text, quote.start, quote.end)
     return replace(quote, context=Context(text[span.start : span.end], span.start, span.end)) if span else quote
 
 
-def _hit(store: Store, stored: StoredPassage, score: float) -> Hit:
-    return Hit(store.passage_text(stored), stored.source, stored.title, stored.page, stored.start, stored.end,
-               round(score, 4), **store.document_details(stored.source).about(stored.page))
-
-
-def _with_copies(item: Hit | Quote, store: Store, allowed: frozenset[str] | None):
-    """``item`` with ``also_in``: the copies of its document (among ``allowed``) whose text holds it."""
-    holders = store.copy_finder.holders(item.source, item.text, allowed)
-    return replace(item, also_in=holders) if holders else item
-
-
-def _mark(quote: Quote, ranking: _Ranking) -> Quote:
+def _mark(quote: Quote, ranking: Ranking) -> Quote:
     """A quote from ``choose_quotes`` with its attribution and the copies that also hold it."""
     store = ranking.store
     attributed = _attributed(quote, store.document_text(quote.source))
-    return _with_copies(attributed, store, ranking.scope.sources if ranking.scope else None)
+    return with_copies(attributed, store, ranking.scope.sources if ranking.scope else None)
 
 
-def _repeats(item: Hit | Quote, earlier: Iterable[Hit | Quote], store: Store) -> bool:
-    """Whether ``item`` says what one of ``earlier`` says, from a copy of its document."""
-    return any(store.copy_finder.same_text(item.source, item.text, e.source, e.text) for e in earlier)
-
-
-def _marked(quotes: list[Quote], ranking: _Ranking) -> list[Quote]:
+def _marked(quotes: list[Quote], ranking: Ranking) -> list[Quote]:
     """The quotes with their attributions and the copies that also hold them; a quote that repeats
     an earlier one from a copy of its document is left out: text is quoted once."""
     marked: list[Quote] = []
     for quote in quotes:
-        if not _repeats(quote, marked, ranking.store):
+        if not repeats(quote, marked, ranking.store):
             marked.append(_mark(quote, ranking))
     return marked
 
@@ -361,27 +166,3 @@ def _checked_count(sources: object) -> int:
     if not isinstance(sources, int) or isinstance(sources, bool) or sources < 1:
         raise InvalidInput(f"per_source must be a whole number of at least 1, not {sources!r}.")
     return sources
-
-
-def _checked(question: str, k: int) -> str:
-    """The question as searched: lone surrogates (undecodable bytes) as U+FFFD, control
-    characters as spaces; InvalidInput for an empty or overlong question or a bad ``k``."""
-    if not isinstance(question, str):
-        raise InvalidInput(f"The question must be text, not {type(question).__name__}.")
-    question = _UNPRINTABLE.sub(" ", _SURROGATE.sub("\ufffd", question)).strip()
-    if not question:
-        raise InvalidInput("The question is empty: ask something about your documents.")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise InvalidInput(f"The question is {len(question):,} characters long; ask in at most "
-                           f"{MAX_QUESTION_CHARS:,}.")
-    if not isinstance(k, int) or k < 1:
-        raise InvalidInput(f"k must be a whole number of at least 1, not {k!r}.")
-    return question
-
-
-def _stamp(index_dir: Path) -> tuple[int, int] | None:
-    try:
-        st = (index_dir / MANIFEST).stat()
-    except OSError:
-        return None
-    return st.st_ino, st.st_mtime_ns

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CONFIDENCE_SCALE = 7
-"""Version of the confidence formula (``qa.answer.answer_confidence``), stored with a calibrated
+"""Version of the confidence formula (``qa.answer.quotes.answer_confidence``), stored with a calibrated
 threshold: a threshold set for another formula is ignored."""
 NOT_FOUND_THRESHOLDS = {
     ("sentence-transformers/all-MiniLM-L6-v2", "fp32"): 0.33,
@@ -18,7 +18,7 @@ NOT_FOUND_THRESHOLDS = {
 }
 """Built-in not-found thresholds per model and runtime (torch and onnx both make fp32 vectors),
 for this confidence formula, set with benchmarks/calibrate.py; an index's manifest may hold its
-own (``qa.manifest.save_calibration``)."""
+own (``qa.index.calibration.save_calibration``)."""
 FALLBACK_THRESHOLD = 0.33
 """The not-found threshold for a model without a calibration of its own."""
 
@@ -45,7 +45,7 @@ class Scoring:
     quote_passage_first: bool = True
     """``ask`` lists the passage holding the best quote first."""
 
-    # Quotes (qa.answer)
+    # Quotes (qa.answer.quotes)
     quote_passages: int = 5
     """Sentences are drawn from this many of the best passages."""
     max_quotes: int = 3
@@ -77,7 +77,7 @@ class Scoring:
     short_sentence_words: int = 6
     """A quote ending in a shorter sentence (or a colon) takes in the next one."""
 
-    # Not found (qa.answer.answer_confidence)
+    # Not found (qa.answer.quotes.answer_confidence)
     best_similarity_weight: float = 1.0
     """The best candidate sentence's cosine beside the best quote's score (0 = the quote's score alone)."""
     phrases_weight: float = 0.3
@@ -88,18 +88,18 @@ class Scoring:
     """Taken off when the question asks for a measurable kind of fact that the best quote lacks."""
     other_subject_weight: float = 0.3
     """Taken off when the best quote tells of another subject than the question's: another place,
-    another name's or number's thing (``qa.answer.tells_of_another``)."""
+    another name's or number's thing (``qa.answer.quotes.tells_of_another``)."""
     fact_apart_weight: float = 0.1
     """Taken off when each fact of the measurable kind asked for in the best quote stands more than
     ``fact_apart_words`` words from every question word beyond its document's subject
-    (``qa.answer.fact_stands_apart``)."""
+    (``qa.answer.quotes.fact_stands_apart``)."""
     fact_apart_words: int = 10
     """How near a fact of the asked kind must stand to one of the question's own words, in words."""
     not_found_threshold: float | None = None
     """Below this confidence the answer is "not found"; None = the index's calibrated threshold,
     else the built-in one for its model."""
 
-    # Dates (qa.timeline)
+    # Dates (qa.answer.timeline)
     recency_margin: float = 0.1
     """Quotes within this margin of the best are of similar strength: a question about the current
     state is answered from the newest of them, and those of different dates that disagree are

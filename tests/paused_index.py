@@ -2,7 +2,7 @@
 
     python tests/paused_index.py POINT DOCS INDEX
 
-At ``POINT`` (one of ``qa.indexer.CHECKPOINTS``) it prints ``qa: paused at POINT`` to stderr and
+At ``POINT`` (one of ``qa.index.build.CHECKPOINTS``) it prints ``qa: paused at POINT`` to stderr and
 waits for SIGUSR1 (then it goes on) or a kill; at the end it prints the report as JSON.
 """
 

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from qa import Retriever
-from qa.answer import (
+from qa.answer.quotes import (
     Candidate,
     answer_confidence,
     choose_quotes,
@@ -18,9 +18,9 @@ from qa.answer import (
     term_overlap,
     verb_stem,
 )
-from qa.chunk import split_sentences
-from qa.evaluate import save_calibration
-from qa.lexical import terms
+from qa.text.sentences import split_sentences
+from qa.index.calibration import save_calibration
+from qa.text.words import terms
 from qa.results import Hit, ScoredSentence
 from qa.scoring import DEFAULT_SCORING, built_in_threshold
 

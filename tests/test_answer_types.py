@@ -2,8 +2,8 @@
 
 import pytest
 
-from qa.answer_types import MEASURABLE, asked_type, facts, named_beside
-from qa.lexical import terms, words
+from qa.answer.question_kinds import MEASURABLE, asked_type, facts, named_beside
+from qa.text.words import terms, words
 
 
 def told(question: str, sentence: str) -> set[str]:

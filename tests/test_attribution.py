@@ -3,7 +3,7 @@ whose speaker is only "he" with the sentence that names him; every piece is verb
 
 from conftest import BUNDLED_ARTICLE
 
-from qa.attribution import attribution
+from qa.answer.attribution import attribution
 
 ARTICLE = BUNDLED_ARTICLE.read_text(encoding="utf-8")
 

@@ -3,14 +3,8 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.chunk import (
-    MAX_WORDS,
-    MIN_PARAGRAPH_WORDS,
-    TARGET_WORDS,
-    split_passages,
-    split_sentences,
-    word_count,
-)
+from qa.read.passages import MAX_WORDS, MIN_PARAGRAPH_WORDS, TARGET_WORDS, split_passages
+from qa.text.sentences import split_sentences, word_count
 from qa.results import Document, PageSpan
 
 
@@ -125,11 +119,11 @@ def test_passages_cover_every_sentence_and_are_never_empty(text):
 
 
 def test_sentence_offsets_agree_with_blingfires_own_wrapper():
-    """qa calls Bling Fire's C function directly (qa.chunk.sentence_offsets; its wrapper is slow):
+    """qa calls Bling Fire's C function directly (qa.text.sentences.sentence_offsets; its wrapper is slow):
     if the library changes that function, this fails instead of sentences going quietly wrong."""
     import blingfire
 
-    from qa.chunk import sentence_offsets
+    from qa.text.sentences import sentence_offsets
 
     for block in ("Dr. Olsen built it in 1871. It still stands! Does it? Yes.",
                   "Zürich's café opened in 2001. Its owner, Mr. Müller, is 71 – and still bakes.",

@@ -163,7 +163,7 @@ def test_a_failed_index_leaves_no_folder_behind(run, tmp_path):
 
 def test_option_defaults_come_from_the_library(run):
     from qa import DEFAULT_K
-    from qa.vectors import EXACT_MAX_VECTORS
+    from qa.index.vectors import EXACT_MAX_VECTORS
 
     assert f"[default: {DEFAULT_K};" in run("ask", "--help").output
     assert f"exact below {EXACT_MAX_VECTORS:,} vectors" in " ".join(run("index", "--help").output.split())

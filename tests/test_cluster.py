@@ -21,9 +21,9 @@ from click.testing import CliRunner
 
 from qa import Retriever, build_index
 from qa.cli import cli
-from qa.cluster import INSTALL_HINT
-from qa.manifest import MANIFEST
-from qa.vectors import contents, read
+from qa.index.cluster import INSTALL_HINT
+from qa.index.manifest import MANIFEST
+from qa.index.vectors import contents, read
 
 REPO = Path(__file__).resolve().parent.parent
 NODE_OPTIONS = ["--block", "--num-cpus=1", f"--object-store-memory={80 * 2**20}", "--disable-usage-stats"]
@@ -226,7 +226,7 @@ def test_a_cluster_builds_and_updates_the_index_a_single_process_builds(ray_clus
 @pytest.mark.slow
 def test_a_worker_node_killed_mid_build_the_build_finishes_and_the_old_index_answers_meanwhile(
         ray_cluster, tmp_path, corpus_dir, monkeypatch, caplog, capsys):
-    caplog.set_level(logging.INFO, logger="qa.cluster")
+    caplog.set_level(logging.INFO, logger="qa.index.cluster")
     docs, index = tmp_path / "docs", tmp_path / "index"
     for copy in ("a", "b"):
         shutil.copytree(corpus_dir, docs / copy)
@@ -236,7 +236,7 @@ def test_a_worker_node_killed_mid_build_the_build_finishes_and_the_old_index_ans
     retriever = Retriever.load(index)
     # Each file its own batch: of ten, five at most are out before the first comes back and the node is
     # killed (once its worker is ready), so some go to the dead node's worker and must be sent again.
-    monkeypatch.setattr("qa.indexer.EMBED_BATCH_SENTENCES", 1)
+    monkeypatch.setattr("qa.index.feed.EMBED_BATCH_SENTENCES", 1)
     meanwhile = []
 
     def kill_the_worker_node(point: str) -> None:

@@ -12,8 +12,8 @@ from conftest import NEWS
 
 from qa import Retriever, build_index
 from qa.cli import cli
-from qa.copies import normalised
-from qa.manifest import Manifest
+from qa.index.copies import normalised
+from qa.index.manifest import Manifest
 
 WIRE = ("wire/alderbrook-bridge.html", "wire/alderbrook-bridge.md", "wire/alderbrook-bridge.txt")
 REPORTS = ("reports/river-times-flood.html", "reports/valley-gazette-flood.html")

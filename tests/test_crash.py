@@ -19,8 +19,8 @@ from click.testing import CliRunner
 
 from qa import IndexCorrupt, Retriever, build_index
 from qa.cli import cli
-from qa.index_folder import LOCK
-from qa.manifest import MANIFEST
+from qa.index.folder import LOCK
+from qa.index.manifest import MANIFEST
 
 OWLS = "Barn owls swallow their prey whole and later cough up pellets of fur and bone."
 WIND_TIDES = "Tides are caused by the wind pushing the water, according to this changed file."

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from qa import InvalidInput
-from qa.dates import date_bound, day_range, iso_date
-from qa.filters import DocumentFilter, allowed_sources, document_filter
+from qa.read.dates import date_bound, day_range, iso_date
+from qa.search.filters import DocumentFilter, document_filter
 
 
 @pytest.mark.parametrize(("value", "iso"), [
@@ -70,4 +70,4 @@ def test_filter_input_errors_name_the_problem():
     with pytest.raises(InvalidInput, match="non-empty glob"):
         document_filter(source=[""])
     with pytest.raises(InvalidInput, match=r"^No indexed document is dated 2025-01-01 to now and matching 'x\*'\.$"):
-        allowed_sources(DocumentFilter("2025-01-01", None, ("x*",)), {"x.html": "2024-01-01"})
+        DocumentFilter("2025-01-01", None, ("x*",)).allowed_sources({"x.html": "2024-01-01"})

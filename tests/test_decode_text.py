@@ -3,7 +3,7 @@
 import pytest
 
 from qa.errors import UnsupportedDocument
-from qa.formats import decode_text
+from qa.read.formats import decode_text
 
 SHORT = {
     "western": "The Café Müller bakery in Zürich",

@@ -6,14 +6,9 @@ import pytest
 from click.testing import CliRunner
 
 from qa.cli import cli
-from qa.evaluate import (
-    beir_metrics,
-    contains_answer,
-    dataset_format,
-    evaluate,
-    load_beir,
-    load_squad,
-)
+from qa.evaluation.datasets import dataset_format, load_beir, load_squad
+from qa.evaluation.metrics import beir_metrics, contains_answer
+from qa.evaluation.run import evaluate
 
 EVAL = Path(__file__).parent / "data" / "eval"
 BEIR = EVAL / "beir"

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from qa import DEFAULT_SCORING, InvalidInput, Retriever, vectors
+from qa import DEFAULT_SCORING, InvalidInput, Retriever
+from qa.index import vectors
 from qa.cli import cli
 
 GAZETTE, TIMES = "reports/valley-gazette-flood.html", "reports/river-times-flood.html"

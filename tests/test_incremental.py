@@ -11,7 +11,7 @@ from test_indexer import CountingEmbedder
 
 from qa import Retriever, build_index
 from qa.cli import cli
-from qa.manifest import MANIFEST
+from qa.index.manifest import MANIFEST
 
 OWLS = "Barn owls swallow their prey whole and later cough up pellets of fur and bone."
 WIND_TIDES = "Tides are caused by the wind pushing the water, according to this changed file."

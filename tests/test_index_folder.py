@@ -11,8 +11,8 @@ from test_crash import OWLS, WIND_TIDES, PausedIndex
 
 from qa import InvalidInput, build_index
 from qa.cli import cli
-from qa.index_folder import JOURNAL, LOCK
-from qa.manifest import MANIFEST, Manifest
+from qa.index.folder import JOURNAL, LOCK
+from qa.index.manifest import MANIFEST, Manifest
 
 
 def index_files(index) -> set[str]:

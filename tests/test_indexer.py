@@ -12,9 +12,9 @@ from qa import (
     Retriever,
     build_index,
 )
-from qa.chunk import PASSAGE_RULES
-from qa.formats import READING_RULES
-from qa.manifest import MANIFEST
+from qa.read.passages import PASSAGE_RULES
+from qa.read.formats import READING_RULES
+from qa.index.manifest import MANIFEST
 
 
 class CountingEmbedder(Embedder):

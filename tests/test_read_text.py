@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.chunk import split_sentences
-from qa.formats import read_markdown, read_text
-from qa.ingest import SourceFile, read_document
+from qa.text.sentences import split_sentences
+from qa.read.formats import read_markdown, read_text
+from qa.read.files import SourceFile, read_document
 
 DATA = Path(__file__).parent / "data"
 

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from qa import IndexLocked, InvalidInput, Retriever, remove_documents
-from qa.index_folder import write_lock
+from qa.index.folder import write_lock
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ import torch
 
 from qa import Embedder, Retriever, build_index
 from qa.config import DEFAULT_MODEL
-from qa.embed import RUNTIMES, cpu_has_bf16
+from qa.embed.model import RUNTIMES, cpu_has_bf16
 from qa.errors import IndexMismatch, InvalidInput
-from qa.evaluate import save_calibration
-from qa.manifest import MANIFEST
+from qa.index.calibration import save_calibration
+from qa.index.manifest import MANIFEST
 from qa.scoring import built_in_threshold
 
 BUNDLED_ARTICLE = Path(__file__).parent.parent / "docs" / "nato-cluster-munitions.txt"
@@ -106,7 +106,7 @@ def test_loading_a_model_prints_nothing():
 
 
 def test_bf16_check_still_exists_in_torch():
-    """qa's one use of a private torch API (qa.embed.cpu_has_bf16): fails loudly when torch drops it."""
+    """qa's one use of a private torch API (qa.embed.model.cpu_has_bf16): fails loudly when torch drops it."""
     assert isinstance(torch.ops.mkldnn._is_mkldnn_bf16_supported(), bool)
     assert cpu_has_bf16() == torch.ops.mkldnn._is_mkldnn_bf16_supported()
 

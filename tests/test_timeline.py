@@ -13,7 +13,7 @@ from conftest import NEWS
 
 from qa import Retriever, build_index
 from qa.cli import cli
-from qa.timeline import asks_for_latest
+from qa.answer.timeline import asks_for_latest
 
 GAZETTE, TIMES = "reports/valley-gazette-flood.html", "reports/river-times-flood.html"
 

@@ -13,7 +13,7 @@ from ui_support import visible
 
 import ui.documents
 from qa import Retriever
-from qa.index_folder import write_lock
+from qa.index.folder import write_lock
 from ui.documents import add_documents, refresh, remove_document
 from ui.upload import LEDGER
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from ui_support import NATO_QUOTE, ask_in_page
 
-from qa.index_folder import write_lock
+from qa.index.folder import write_lock
 
 pytest_plugins = ["ui_fixtures"]
 

@@ -8,7 +8,7 @@ import pytest
 from ui_support import visible
 
 from qa import DocumentInfo
-from qa.filters import document_filter
+from qa.search.filters import document_filter
 from ui.chat import ANSWER_MODES, AskOptions, ask, respond_with_options
 from ui.documents import filter_choices
 

@@ -99,7 +99,7 @@ def test_oversized_and_unsupported_uploads_are_refused_with_a_reason(tmp_path):
 
 def test_the_page_takes_the_supported_types_from_the_library():
     from qa import DOCUMENT_SUFFIXES
-    from qa.ingest import LOADERS
+    from qa.read.files import LOADERS
 
     assert DOCUMENT_SUFFIXES == tuple(LOADERS)
     for suffix in DOCUMENT_SUFFIXES:

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from qa import Retriever, build_index, vectors
+from qa import Retriever, build_index
+from qa.index import vectors
 from qa.cli import cli
 
 

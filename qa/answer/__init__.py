@@ -1,0 +1,1 @@
+"""Answers: the kind of fact a question asks for, the quotes that answer it, their confidence and dates."""

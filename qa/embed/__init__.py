@@ -1,0 +1,1 @@
+"""The embedding model: sentence vectors by torch or ONNX Runtime, and the ONNX export."""

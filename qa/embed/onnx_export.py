@@ -1,0 +1,151 @@
+"""Build, once per model and machine, the ONNX files that ONNX Runtime embeds with (fp32 and int8).
+
+The export runs the model folder through PyTorch (``torch.onnx.export``), fuses attention,
+GELU and layer norms with ONNX Runtime's transformer optimiser, and for ``onnx-int8`` quantises
+the weights of the matrix products to int8 (dynamic quantisation: activations are quantised per
+batch at run time). Nothing is downloaded. sentence-transformers' own ``backend="onnx"`` and its
+export helpers need optimum-onnx, which requires transformers < 4.58 while sentence-transformers 6
+requires transformers 5, so qa calls the same tools (torch's exporter, ONNX Runtime's optimiser and
+quantiser) itself.
+
+The files go to a cache folder, not beside the model (often read-only site-packages) nor in an
+index folder (one model serves many indexes): ``$QA_CACHE_DIR``, else ``$XDG_CACHE_HOME/qa``,
+else ``~/.cache/qa``, under ``onnx/<digest>/``. The digest covers the model folder's config and
+weight files (name, size, modification time) and :data:`EXPORT_FORMAT`, so a changed model is
+exported anew; a missing file is rebuilt on first use (10-20 s, and it imports torch).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+from qa.config import cache_dir
+
+logger = logging.getLogger(__name__)
+
+EXPORT_FORMAT = 1
+"""Version of how the files are made; a new one makes every cached export stale."""
+ONNX_FILES = {"onnx": "model-fp32.onnx", "onnx-int8": "model-int8.onnx"}
+"""The file each ONNX runtime loads."""
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+_OPSET = 17
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def export_folder(model_folder: str | os.PathLike) -> Path:
+    """The cache folder of this model folder's exports (it may not exist yet).
+
+    Named by a digest of the model's config.json and weight files (size and modification time),
+    so copies of a folder that share its weights share its export.
+    """
+    folder = Path(model_folder)
+    digest = hashlib.sha256(f"{EXPORT_FORMAT}".encode())
+    digest.update((folder / "config.json").read_bytes())
+    for name in WEIGHT_FILES:
+        path = folder / name
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"\0{name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+    return Path(cache_dir()) / "onnx" / digest.hexdigest()[:24]
+
+
+def onnx_file(model_folder: str | os.PathLike, runtime: str) -> Path:
+    """The ONNX file of ``runtime`` for this model folder, exported first if it is not in the cache."""
+    path = export_folder(model_folder) / ONNX_FILES[runtime]
+    if not path.is_file():
+        logger.info("exporting %s for %s to %s", runtime, model_folder, path)
+        build(Path(model_folder), path.parent)
+    return path
+
+
+def build(model_folder: Path, target: Path) -> None:
+    """Write every file of :data:`ONNX_FILES` for ``model_folder`` into ``target``.
+
+    Each file is written under a temporary name and renamed into place, so a reader never sees
+    half a file and two processes building at once both end with whole files.
+    """
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target, prefix=".export-") as work:
+        plain = Path(work) / "plain.onnx"
+        hidden, heads = _export(model_folder, plain)
+        fused = Path(work) / ONNX_FILES["onnx"]
+        quantised = Path(work) / ONNX_FILES["onnx-int8"]
+        with _root_logger_kept():
+            _optimise(plain, fused, hidden, heads)
+            _quantise(fused, quantised)
+        for path in (fused, quantised):
+            os.replace(path, target / path.name)
+
+
+@contextlib.contextmanager
+def _root_logger_kept() -> Iterator[None]:
+    """Run ONNX Runtime's tools without their root-logger output, and undo the handler that adds.
+
+    They log advisories with ``logging.warning``, which configures the root logger when it has
+    no handler: every library's messages would then reach stderr.
+    """
+    root = logging.getLogger()
+    handlers, level, disabled = root.handlers[:], root.level, logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(disabled)
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+def _export(model_folder: Path, path: Path) -> tuple[int, int]:
+    """The transformer of the folder as ONNX (token ids in, last hidden state out); returns (hidden size, heads)."""
+    import torch
+    from transformers import AutoModel
+
+    from qa.embed.quiet import quiet_model_loading
+
+    with quiet_model_loading():
+        # Eager attention traces to plain MatMul/Softmax, which ONNX Runtime fuses; SDPA does not.
+        model = AutoModel.from_pretrained(str(model_folder), attn_implementation="eager").eval()
+
+    class LastHiddenState(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    example = torch.ones((2, 8), dtype=torch.long)
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "last_hidden_state")}
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter("ignore")  # tracer advisories about the Python branches in transformers
+        torch.onnx.export(LastHiddenState(), (example, torch.ones_like(example), torch.zeros_like(example)),
+                          str(path), input_names=list(_INPUTS), output_names=["last_hidden_state"],
+                          dynamic_axes=axes, opset_version=_OPSET, dynamo=False)
+    return int(model.config.hidden_size), int(model.config.num_attention_heads)
+
+
+def _optimise(source: Path, target: Path, hidden: int, heads: int) -> None:
+    """Fuse attention, GELU and layer norms (ONNX Runtime's transformer optimiser, BERT patterns)."""
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    # opt_level 1 keeps the file portable; the session applies the machine-specific rest at load.
+    optimized = optimize_model(str(source), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=1)
+    optimized.save_model_to_file(str(target))
+
+
+def _quantise(source: Path, target: Path) -> None:
+    """Dynamic int8: weights of MatMul and fused Attention in int8 per output channel, activations per batch."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(source), str(target), op_types_to_quantize=["MatMul", "Attention"],
+                     weight_type=QuantType.QInt8, per_channel=True, reduce_range=False,
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})

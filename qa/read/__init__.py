@@ -1,0 +1,1 @@
+"""Reading documents: finding files, their formats, the parser process, dates, and passages."""

@@ -1,0 +1,12 @@
+"""Reading each file format into text the way a person reads it (see :mod:`qa.read.formats.reading`).
+
+One reader per format, each ``read_<format>(data, name) -> Reading``; ``name`` is the file's name
+without its suffix, the title of last resort.
+"""
+
+from qa.read.formats.html import read_html
+from qa.read.formats.pdf import read_pdf
+from qa.read.formats.reading import READING_RULES, Reading
+from qa.read.formats.text import decode_text, read_markdown, read_text
+
+__all__ = ["READING_RULES", "Reading", "decode_text", "read_html", "read_markdown", "read_pdf", "read_text"]

@@ -1,0 +1,313 @@
+"""PDF: the text of each page as a person reads it, with the page's printed label.
+
+pypdf lays each page out as lines of text in their places. Two columns are read one after the
+other; a line that is full joins the next with a space (a word hyphenated at the line end is
+joined whole), and a blank gap, an indented or short line or a list item ends a paragraph.
+Running heads and feet (the same line at the top or bottom of many pages) and page numbers are
+dropped, and so are table-of-contents and index pages (dot leaders, columns of page numbers):
+they are not text to quote.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+from qa.read.dates import iso_date
+from qa.errors import UnsupportedDocument
+from qa.read.formats.reading import (
+    SENTENCE_END,
+    Reading,
+    clean_title,
+    is_headline,
+    is_list_item,
+    join_blocks,
+    normalise_newlines,
+    one_line,
+    read_lead,
+)
+from qa.results import PageSpan
+
+FURNITURE_LINES = 2
+"""This many lines at the top and at the bottom of a page may be running heads, feet or page numbers."""
+INDEX_PAGE_SHARE = 0.5
+"""A page is a contents or index page when at least this share of its lines are entries."""
+FULL_LINE = 0.9
+"""A line is full when it and the next line's first word would reach this share of its column's
+width; a line that is not full and ends a sentence ends its paragraph..."""
+SHORT_LINE = 0.6
+"""...and so does a line shorter than this share of the width (a heading)."""
+_PAGE_NUMBER = re.compile(r"(?:page\s+)?[-\u2013\u2014]?\s*(?:\d{1,5}|x{0,3}(?:ix|iv|v?i{0,3}))\s*[-\u2013\u2014]?"
+                          r"(?:\s+(?:of|/)\s+\d{1,5})?", re.IGNORECASE)
+_DOT_LEADER = re.compile(r"(?:\.\s?){4,}\s*[\dA-Za-z]{1,6}\s*$")
+_ENTRY = re.compile(r"\D.*?(?:\s{2,}|,\s*|\s\.\s?)\d{1,4}(?:\s*[-\u2013]\s*\d{1,4})?(?:\s*,\s*\d{1,4}(?:\s*[-\u2013]\s*\d{1,4})?)*")
+_HYPHENATED = re.compile(r"[^\W\d_]-$")
+_WORDS = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+_PLACEHOLDERS = {"untitled", "unknown", "anonymous", "none", "title", "author"}
+_FILE_TITLE = re.compile(r"^microsoft \w+ - |\.(?:docx?|pdf|tex|dvi|rtf|odt|indd|qxd)$", re.IGNORECASE)
+
+
+def read_pdf(data: bytes, name: str) -> Reading:
+    """A PDF's text, page by page (``pages`` maps text to page numbers and labels), title and metadata."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise UnsupportedDocument("encrypted PDF (password protected)")
+        pages = [_page_lines(page) for page in reader.pages]
+        labels = _labels(reader, len(pages))
+        info = reader.metadata or {}
+        meta_title, author, created = (_info(info, key) for key in ("/Title", "/Author", "/CreationDate"))
+    except UnsupportedDocument:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError,
+            IndexError, ZeroDivisionError) as err:
+        raise UnsupportedDocument(f"not a readable PDF ({type(err).__name__})") from err
+    text, spans, first_blocks, lead = _read_pages(pages, labels)
+    if not text.strip():
+        raise UnsupportedDocument("PDF has no text layer (scanned images?)")
+    title = meta_title if meta_title and not _FILE_TITLE.search(meta_title) else ""
+    title = title or (first_blocks[0] if is_headline(first_blocks[0]) else "") or name
+    metadata = {**lead, **{key: value for key, value in (("author", author), ("date", iso_date(created) or "")) if value}}
+    return Reading(text, clean_title(title), tuple(spans), metadata)
+
+
+def _read_pages(pages: list[list[str]], labels: list[str | None]
+                ) -> tuple[str, list[PageSpan], list[str], dict[str, str]]:
+    """(text, page spans, the first page's blocks, byline and dateline) of the pages' lines."""
+    furniture = _running_lines(pages)
+    vocabulary = Counter(word.lower() for lines in pages for line in lines for word in _WORDS.findall(line))
+    parts: list[str] = []
+    spans: list[PageSpan] = []
+    offset = 0
+    first_blocks: list[str] = []
+    lead: dict[str, str] = {}
+    for number, lines in enumerate(pages, start=1):
+        lines = _without_furniture(lines, number - 1, furniture)
+        blocks = [block for column in _columns(lines) for block in _paragraphs(column, vocabulary)]
+        if _is_index_page([line.strip() for line in lines if line.strip()]) or _is_index_page(blocks):
+            continue
+        blocks = [block for block in blocks if not _DOT_LEADER.search(block)]
+        if not blocks:
+            continue
+        if not parts:
+            first_blocks = blocks
+            blocks, _, lead = read_lead(blocks, headline=False)
+        page_text = join_blocks(blocks)
+        if parts:
+            parts.append("\n\n")
+            offset += 2
+        spans.append(PageSpan(number, offset, offset + len(page_text), labels[number - 1]))
+        parts.append(page_text)
+        offset += len(page_text)
+    return "".join(parts), spans, first_blocks, lead
+
+
+def _info(info, key: str) -> str:
+    value = one_line(str(info.get(key) or ""))
+    return "" if value.lower() in _PLACEHOLDERS else value
+
+
+def _labels(reader, count: int) -> list[str | None]:
+    """The label printed on each page ("iv", "3") when the PDF defines page labels, else None each."""
+    try:
+        if "/PageLabels" in reader.trailer["/Root"]:
+            labels = list(reader.page_labels)  # pypdf works the labels out anew at each read
+            return labels[:count] + [None] * (count - len(labels))
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError):
+        pass
+    return [None] * count
+
+
+def _page_lines(page) -> list[str]:
+    """The page's lines in their places ("" for a gap between lines)."""
+    try:
+        text = page.extract_text(extraction_mode="layout")
+    except Exception:  # pypdf's layout mode is the younger one: where it fails, its plain text still reads
+        text = page.extract_text()
+    lines = [line.rstrip() for line in normalise_newlines(text or "").split("\n")]
+    while lines and not lines[0]:
+        lines.pop(0)
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _edges(lines: list[str]) -> list[int]:
+    """Indexes of the lines at the top and bottom of a page that may be running heads or feet."""
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    return sorted(set(filled[:FURNITURE_LINES] + filled[-FURNITURE_LINES:]))
+
+
+def _shape(line: str) -> str:
+    """A line with its numbers blanked, for finding the same running head on every page."""
+    return re.sub(r"\d+", "#", one_line(line).lower())
+
+
+def _running_lines(pages: list[list[str]]) -> tuple[set[str], set[int]]:
+    """What marks a line at the top or bottom of a page as a running head or foot: its shape (the
+    same line on at least three pages, or on every page of a short PDF), or a page number at
+    either end that follows the pages (as page index minus that number, the same on as many pages).
+    """
+    shapes: Counter = Counter()
+    offsets: Counter = Counter()
+    for index, lines in enumerate(pages):
+        edge_lines = [lines[i] for i in _edges(lines)]
+        shapes.update({_shape(line) for line in edge_lines})
+        offsets.update({index - number for line in edge_lines if (number := _end_number(line)) is not None})
+    if len(pages) < 2:
+        return set(), set()
+    needed = min(3, len(pages))
+    return ({shape for shape, count in shapes.items() if count >= needed},
+            {offset for offset, count in offsets.items() if count >= needed})
+
+
+def _end_number(line: str) -> int | None:
+    """The number a line starts or ends with ("Chapter 2: Utilities   6" -> 6), if any."""
+    match = re.search(r"^\s*(\d{1,5})\s|\s(\d{1,5})\s*$", line)
+    return int(match.group(1) or match.group(2)) if match else None
+
+
+def _without_furniture(lines: list[str], index: int, furniture: tuple[set[str], set[int]]) -> list[str]:
+    shapes, offsets = furniture
+    edges = set(_edges(lines))
+
+    def running(line: str) -> bool:
+        number = _end_number(line)
+        return (_shape(line) in shapes or bool(_PAGE_NUMBER.fullmatch(line.strip()))
+                or (number is not None and index - number in offsets))
+
+    return [line for i, line in enumerate(lines) if not (i in edges and running(line))]
+
+
+def _columns(lines: list[str]) -> Iterator[list[str]]:
+    """The page's lines in reading order: side-by-side columns one after the other."""
+    gutter = _gutter(lines)
+    if gutter is None:
+        yield lines
+        return
+    start, end = gutter
+    left: list[str] = []
+    right: list[str] = []
+    for line in lines:
+        if line[start:end].strip():  # a line across both columns (a title) comes between them
+            yield from (part for part in (left, right) if part)
+            left, right = [], []
+            yield [line]
+        else:
+            left.append(line[:start].rstrip())
+            right.append(line[end:].rstrip())
+    yield from (part for part in (left, right) if part)
+
+
+def _gutter(lines: list[str]) -> tuple[int, int] | None:
+    """The character columns of the gap between two text columns, or None for a one-column page."""
+    filled = [line for line in lines if line.strip()]
+    if len(filled) < 6:
+        return None
+    width = max(len(line) for line in filled)
+    occupied = [0] * width
+    for line in filled:
+        for i, char in enumerate(line):
+            if char != " ":
+                occupied[i] += 1
+    spanning = max(1, len(filled) // 10)
+    runs = []
+    i = width // 4
+    while i < 3 * width // 4:
+        if occupied[i] > spanning:
+            i += 1
+            continue
+        j = i
+        while j < width and occupied[j] <= spanning:
+            j += 1
+        start, end = _emptiest(occupied, i, j)
+        if end - start >= 2:
+            runs.append((start, end))
+        i = j
+    # The widest gap that has text on both sides in enough lines (a few are tried: pages are small).
+    for start, end in sorted(runs, key=lambda run: run[0] - run[1])[:3]:
+        if sum(1 for line in filled if line[:start].strip() and line[end:].strip()) >= 0.3 * len(filled):
+            return start, end
+    return None
+
+
+def _emptiest(occupied: list[int], start: int, end: int) -> tuple[int, int]:
+    """The longest run of ``occupied[start:end]`` that holds the fewest lines (the gap itself, not
+    the ragged ends of the lines beside it)."""
+    least = min(occupied[start:end])
+    best = (start, start)
+    i = start
+    while i < end:
+        j = i
+        while j < end and occupied[j] == least:
+            j += 1
+        if j - i > best[1] - best[0]:
+            best = (i, j)
+        i = j + 1
+    return best
+
+
+def _paragraphs(lines: list[str], vocabulary: Counter) -> Iterator[str]:
+    """The paragraphs of one column's lines, each on one line."""
+    filled = [line for line in lines if line.strip()]
+    if not filled:
+        return
+    margin = min(_indent(line) for line in filled)
+    ends = sorted(len(line) for line in filled)
+    right = ends[int(0.9 * (len(ends) - 1))]
+    current = ""
+    previous = ""
+    for line in lines:
+        if not line.strip():
+            if current:
+                yield current
+            current = previous = ""
+            continue
+        words = one_line(line)
+        if current and _ends_paragraph(previous, line, margin, right):
+            yield current
+            current = ""
+        current = _join(current, words, vocabulary) if current else words
+        previous = line
+    if current:
+        yield current
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _ends_paragraph(line: str, following: str, margin: int, right: int) -> bool:
+    if is_list_item(following) or _indent(following) > max(_indent(line), margin) + 1:
+        return True
+    if _HYPHENATED.search(line):
+        return False
+    full = len(line) + 1 + len(following.split()[0]) >= FULL_LINE * right
+    return len(line) < SHORT_LINE * right or (not full and line.rstrip()[-1:] in SENTENCE_END)
+
+
+def _join(text: str, line: str, vocabulary: Counter) -> str:
+    """``text`` and the next line of its paragraph: a space between, or a hyphenated word made whole."""
+    if not (_HYPHENATED.search(text) and line[:1].islower()):
+        return f"{text} {line}"
+    head = text.rsplit(" ", 1)[-1][:-1]
+    tail = _WORDS.match(line)
+    tail_word = tail.group() if tail else ""
+    # "well-known" stays hyphenated when the document writes it so elsewhere; "maintain-ed" is joined.
+    if vocabulary[f"{head}-{tail_word}".lower()] > vocabulary[f"{head}{tail_word}".lower()]:
+        return f"{text}{line}"
+    return f"{text[:-1]}{line}"
+
+
+def _is_index_page(blocks: list[str]) -> bool:
+    """Whether a page's lines or blocks are mostly entries with page numbers (a contents or index page)."""
+    entries = sum(1 for block in blocks if _DOT_LEADER.search(block) or _ENTRY.fullmatch(block))
+    headings = sum(1 for block in blocks if len(block.split()) <= 2 and not any(c.isdigit() for c in block))
+    return entries >= max(2, INDEX_PAGE_SHARE * (len(blocks) - headings))
