@@ -26,6 +26,8 @@ from qa.results import Answer, DocumentInfo, Hit, IndexReport, Quote, Skipped
 from qa.scoring import DEFAULT_SCORING, Scoring
 
 if TYPE_CHECKING:
+    from qa.answer.model import QuoteScorer
+    from qa.answer.question import Question, parse_question
     from qa.index.build import build_index
     from qa.index.removal import remove_documents
     from qa.retriever import DEFAULT_K, MAX_QUESTION_CHARS, Retriever
@@ -33,7 +35,8 @@ if TYPE_CHECKING:
     DOCUMENT_SUFFIXES: tuple[str, ...]
 
 # numpy, FAISS and the indexing code load on first use, so `qa --help` starts in a blink.
-_LAZY = {"build_index": "qa.index.build", "DOCUMENT_SUFFIXES": "qa.read.files", "DEFAULT_K": "qa.retriever", "MAX_QUESTION_CHARS": "qa.retriever",
+_LAZY = {"Question": "qa.answer.question", "parse_question": "qa.answer.question", "QuoteScorer": "qa.answer.model",
+         "build_index": "qa.index.build", "DOCUMENT_SUFFIXES": "qa.read.files", "DEFAULT_K": "qa.retriever", "MAX_QUESTION_CHARS": "qa.retriever",
          "Retriever": "qa.retriever", "remove_documents": "qa.index.removal"}
 
 
@@ -72,11 +75,14 @@ __all__ = [
     "ModelUnavailable",
     "PathNotFound",
     "QAError",
+    "Question",
     "Quote",
+    "QuoteScorer",
     "Retriever",
     "Scoring",
     "Skipped",
     "UnsupportedDocument",
     "build_index",
+    "parse_question",
     "remove_documents",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -294,6 +295,44 @@ def eval_(dataset: str, index_dir: str | None, holdout: int, model: str | None, 
         click.echo(printable(f"{name:{width}}  {value}"))
     if report.index_seconds:
         click.echo(f"(index built in {report.index_seconds:.1f} s)", err=True)
+
+
+@cli.command()
+@click.argument("datasets", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Where to write the model's weights.  [default: the model that ships with qa]")
+@click.option("--learning-curve", is_flag=True, help="Also fit on a quarter and a half of the articles, and report.")
+@click.option("--json", "as_json", is_flag=True, help="Print the out-of-fold figures as JSON.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
+@user_errors
+def fit(datasets: tuple[str, ...], out: str | None, learning_curve: bool, as_json: bool, no_progress: bool) -> None:
+    """Fit the answer model (which sentence answers, and whether any does) on DATASETS.
+
+    DATASETS are SQuAD 2.0 .json files of labelled questions (answerable and not) over their
+    articles. Each is indexed with the bundled model (cached, as by `qa eval`), its questions'
+    candidate sentences are gathered, and both models are fitted. Cross-validation grouped by
+    article chooses the quote settings and the not-found threshold and prints how the model does
+    on articles it was not fitted on. Needs the `[train]` extra (scikit-learn).
+
+    \b
+    Example:
+      qa fit ../shared/train/bbc-news/*.json ../shared/train/squad2-fragment/*.json
+    """
+    from qa.answer.model import DEFAULT_MODEL_FILE
+    from qa.evaluation.fit import fit_files
+
+    report = fit_files(datasets, out=out or DEFAULT_MODEL_FILE, progress=not no_progress,
+                       learning_curve=learning_curve)
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(report), indent=2))
+        return
+    click.echo(f"neighbour margin {report.margin}, not-found threshold {report.threshold:.3f}")
+    curves = report.learning_curve or {"1.0": report.by_dataset}
+    for fraction, by_dataset in curves.items():
+        for name, figures in by_dataset.items():
+            shown = ", ".join(f"{key} {value:.3f}" for key, value in figures.items() if value is not None)
+            click.echo(printable(f"out of fold, {fraction} of the articles, {name}: {shown}"))
+    click.echo(f"Saved to {out or DEFAULT_MODEL_FILE}", err=True)
 
 
 def main() -> None:

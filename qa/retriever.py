@@ -6,11 +6,19 @@ import re
 from dataclasses import replace
 
 from qa.answer.attribution import attribution
-from qa.answer.quotes import answer_confidence, choose_quotes, quote_passage
+from qa.answer.model import QuoteScorer, shipped_model
+from qa.answer.question import parse_question
+from qa.answer.quotes import (
+    Choice,
+    answer_confidence,
+    candidate_sentences,
+    choose_quotes,
+    quote_passage,
+)
 from qa.answer.timeline import arrange, dates_of, in_date_order
 from qa.errors import InvalidInput
 from qa.results import Answer, Context, Hit, Quote
-from qa.scoring import CONFIDENCE_SCALE, built_in_threshold
+from qa.scoring import CONFIDENCE_SCALE
 from qa.search.filters import DocumentFilter, document_filter
 from qa.search.searcher import (
     DEFAULT_K,
@@ -44,19 +52,30 @@ class Retriever(Searcher):
         >>> answer.quotes[0].text if answer.answered else "Not found in the documents."
     """
 
+    _scorer: QuoteScorer | None = None
+
+    @property
+    def scorer(self) -> QuoteScorer:
+        """What ranks the candidate sentences and gives the confidence: the answer model fitted and
+        shipped with qa (``qa.answer.model``) unless another is set."""
+        return self._scorer or shipped_model()
+
+    @scorer.setter
+    def scorer(self, scorer: QuoteScorer) -> None:
+        self._scorer = scorer
+
     @property
     def not_found_threshold(self) -> float:
         """The confidence below which ``ask`` answers "not found".
 
         The scoring's own threshold if it sets one; else the value calibrated for this index's
         model and confidence formula and stored in its manifest (``qa.index.calibration.save_calibration``);
-        else the built-in calibration for the model.
+        else the scorer's own.
         """
         if self.scoring.not_found_threshold is not None:
             return self.scoring.not_found_threshold
-        manifest = self._store.manifest
-        stored = manifest.threshold_for(CONFIDENCE_SCALE)
-        return stored if stored is not None else built_in_threshold(manifest.model, manifest.runtime)
+        stored = self._store.manifest.threshold_for(CONFIDENCE_SCALE)
+        return stored if stored is not None else self.scorer.threshold
 
     def ask(self, question: str, k: int = DEFAULT_K, *, since: Dates = None, until: Dates = None,
             source: Sources = None, per_source: int | None = None) -> Answer:
@@ -76,35 +95,41 @@ class Retriever(Searcher):
             return self._ask_each_source(question, k, wanted, _checked_count(per_source))
         ranking = self.rank(question, k, wanted)
         ranked, scoring = ranking.ranked, self.scoring
-        quotes, wider = self._choose_quotes(question, ranking)
+        choice, quotes, wider = self._choose_quotes(question, ranking)
         hits = [hit for hit, _ in ranked]
-        confidence = answer_confidence(question, quotes, ranked, scoring, ranking.store.document_text)
+        confidence = answer_confidence(choice, hits, self.scorer)
         if confidence < self.not_found_threshold:
             return Answer(question, False, [], hits, confidence)
         quotes = _marked(quotes, ranking)
-        arranged = arrange(question, quotes, _marked(wider, ranking), scoring.recency_margin, scoring.max_quotes)
+        arranged = arrange(parse_question(question), quotes, _marked(wider, ranking), scoring.recency_margin,
+                           scoring.max_quotes)
         if scoring.quote_passage_first:
             # The passage that holds the first quote is the one the answer comes from: show it first.
             first = quote_passage(arranged.quotes[0], hits)
             hits.sort(key=lambda h: h is not first)
         return Answer(question, True, arranged.quotes, hits, confidence, arranged.as_of, arranged.date_order)
 
-    def _choose_quotes(self, question: str, ranking: Ranking) -> tuple[list[Quote], list[Quote]]:
-        """The answer's quotes, and the quotes of similar strength to weigh by date (``qa.answer.timeline``).
+    def _choose_quotes(self, question: str, ranking: Ranking) -> tuple[Choice, list[Quote], list[Quote]]:
+        """The choice of quotes, the answer's quotes, and the quotes of similar strength to weigh
+        by date (``qa.answer.timeline``).
 
         When the passages come from documents of two dates or more, quotes are chosen once with
         the wider ``recency_margin`` (and three times ``max_quotes``); the answer's own are those
         of them within ``quote_margin`` of the best, at most ``max_quotes``, as ``choose_quotes``
         would choose them.
         """
-        scoring, text = self.scoring, ranking.store.document_text
+        scoring = self.scoring
+        candidates = candidate_sentences(parse_question(question), ranking.ranked, ranking.store.document_text,
+                                         scoring.quote_passages)
         if len(dates_of([hit for hit, _ in ranking.ranked])) < 2:
-            return choose_quotes(question, ranking.ranked, text, scoring), []
+            choice = choose_quotes(candidates, self.scorer, scoring)
+            return choice, choice.quotes, []
         wide = replace(scoring, quote_margin=max(scoring.quote_margin, scoring.recency_margin),
                        max_quotes=3 * scoring.max_quotes)
-        wider = choose_quotes(question, ranking.ranked, text, wide)
+        choice = choose_quotes(candidates, self.scorer, wide)
+        wider = choice.quotes
         best = wider[0].score if wider else 0.0
-        return [q for q in wider if q.score >= best - scoring.quote_margin][: scoring.max_quotes], wider
+        return choice, [q for q in wider if q.score >= best - scoring.quote_margin][: scoring.max_quotes], wider
 
     def _ask_each_source(self, question: str, k: int, wanted: DocumentFilter | None, sources: int) -> Answer:
         """The best quote of each of up to ``sources`` documents that answer, by their best passages.
@@ -123,8 +148,10 @@ class Retriever(Searcher):
         best = 0.0
         for ranked in list(by_source.values())[: SOURCES_TRIED * sources]:
             ranked = ranked[: scoring.quote_passages]
-            quotes = choose_quotes(question, ranked, ranking.store.document_text, scoring)[:1]
-            confidence = answer_confidence(question, quotes, ranked, scoring, ranking.store.document_text)
+            candidates = candidate_sentences(parse_question(question), ranked, ranking.store.document_text)
+            choice = choose_quotes(candidates, self.scorer, scoring)
+            quotes = choice.quotes[:1]
+            confidence = answer_confidence(choice, [hit for hit, _ in ranked], self.scorer)
             best = max(best, confidence)
             if not quotes or confidence < threshold or repeats(quotes[0], chosen, ranking.store):
                 continue
@@ -134,7 +161,7 @@ class Retriever(Searcher):
                 break
         if not chosen:
             return Answer(asked, False, [], [hit for hit, _ in ranking.ranked[:k]], best)
-        arranged = in_date_order(asked, chosen)
+        arranged = in_date_order(parse_question(asked), chosen)
         hits = [hit for quote in arranged.quotes if (hit := passages[id(quote)])]
         return Answer(asked, True, arranged.quotes, hits, best, arranged.as_of, arranged.date_order)
 

@@ -1,32 +1,17 @@
 """Every weight, margin and threshold of retrieval and quoting, as one value.
 
 ``Retriever.load(index, scoring=replace(DEFAULT_SCORING, lexical_weight=0.0))`` changes a setting
-without touching a module; ``benchmarks/ablation.py`` measures each idea that way. Each value was
-set by measurement on held-out data: the history of how is in benchmarks/README.md.
+without touching a module. The weights that choose quotes and decide "not found" are not here:
+they are fitted (``qa.answer.model``). The history of each value is in benchmarks/README.md.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-CONFIDENCE_SCALE = 7
-"""Version of the confidence formula (``qa.answer.quotes.answer_confidence``), stored with a calibrated
-threshold: a threshold set for another formula is ignored."""
-NOT_FOUND_THRESHOLDS = {
-    ("sentence-transformers/all-MiniLM-L6-v2", "fp32"): 0.33,
-    ("sentence-transformers/all-MiniLM-L6-v2", "onnx-int8"): 0.325,
-}
-"""Built-in not-found thresholds per model and runtime (torch and onnx both make fp32 vectors),
-for this confidence formula, set with benchmarks/calibrate.py; an index's manifest may hold its
-own (``qa.index.calibration.save_calibration``)."""
-FALLBACK_THRESHOLD = 0.33
-"""The not-found threshold for a model without a calibration of its own."""
-
-
-def built_in_threshold(model: str, runtime: str) -> float:
-    """The built-in not-found threshold for vectors of ``model`` made by ``runtime``."""
-    precision = "fp32" if runtime in ("torch", "onnx") else runtime
-    return NOT_FOUND_THRESHOLDS.get((model, precision), FALLBACK_THRESHOLD)
+CONFIDENCE_SCALE = 8
+"""Version of the confidence (8: the answer model's answerability, ``qa.answer.model``), stored with
+a calibrated threshold: a threshold set for another version is ignored."""
 
 
 @dataclass(frozen=True)
@@ -45,59 +30,17 @@ class Scoring:
     quote_passage_first: bool = True
     """``ask`` lists the passage holding the best quote first."""
 
-    # Quotes (qa.answer.quotes)
+    # Quotes (qa.answer.quotes); which sentence answers, and whether any does, is the answer model's
     quote_passages: int = 5
     """Sentences are drawn from this many of the best passages."""
     max_quotes: int = 3
-    sentence_weight: float = 0.6
-    """A sentence's own cosine to the question, in its quote score."""
-    passage_weight: float = 0.6
-    """Its passage's retrieval score."""
-    overlap_weight: float = 0.7
-    """The rarity-weighted share of the question's words it holds."""
-    answer_type_weight: float = 0.1
-    """Holding the kind of fact a who / when / how-many question asks for."""
-    subject_weight: float = 0.25
-    """In the overlap, a question word found in the title or opening sentence of the sentence's
-    document (its subject, which its sentences keep repeating) counts this much against 1 for the
-    words that ask, so that the sentence holding those wins over an opening that restates the
-    subject (1.0 = all words alike)."""
-    named_role_weight: float = 0.05
-    """Added to the score of a sentence that, for a who-question, names someone new right beside
-    one of the question's words ("race director Ann Kerr")."""
     quote_margin: float = 0.04
-    """Further quotes must score within this margin of the best one."""
-    neighbour_margin: float = 0.15
-    """A quote takes in the sentence before or after it when that one scores within this margin."""
-    quote_antecedent: bool = True
-    """A quoted sentence that opens with a pronoun takes in the sentence before it."""
-    complete_with_fact: bool = True
-    """A quote that lacks the kind of fact the question asks for takes in the sentence beside it
-    that tells one."""
+    """Further quotes must be within this margin of the best one's probability of holding the answer."""
     short_sentence_words: int = 6
     """A quote ending in a shorter sentence (or a colon) takes in the next one."""
-
-    # Not found (qa.answer.quotes.answer_confidence)
-    best_similarity_weight: float = 1.0
-    """The best candidate sentence's cosine beside the best quote's score (0 = the quote's score alone)."""
-    phrases_weight: float = 0.3
-    """The share of the question's phrases found in the best quote's passage."""
-    missing_numbers_weight: float = 0.05
-    """Taken off per share of the question's numbers that the best quote's passage lacks."""
-    missing_fact_weight: float = 0.3
-    """Taken off when the question asks for a measurable kind of fact that the best quote lacks."""
-    other_subject_weight: float = 0.3
-    """Taken off when the best quote tells of another subject than the question's: another place,
-    another name's or number's thing (``qa.answer.quotes.tells_of_another``)."""
-    fact_apart_weight: float = 0.1
-    """Taken off when each fact of the measurable kind asked for in the best quote stands more than
-    ``fact_apart_words`` words from every question word beyond its document's subject
-    (``qa.answer.quotes.fact_stands_apart``)."""
-    fact_apart_words: int = 10
-    """How near a fact of the asked kind must stand to one of the question's own words, in words."""
     not_found_threshold: float | None = None
     """Below this confidence the answer is "not found"; None = the index's calibrated threshold,
-    else the built-in one for its model."""
+    else the answer model's own."""
 
     # Dates (qa.answer.timeline)
     recency_margin: float = 0.1

@@ -16,8 +16,8 @@ import pytest
 from qa import Retriever, build_index
 from qa.config import MAX_TEXT_BYTES
 from qa.errors import UnsupportedDocument
-from qa.read.formats import decode_text
 from qa.read.files import SourceFile
+from qa.read.formats import decode_text
 from qa.read.parse_process import load_document
 
 DATA = Path(__file__).parent / "data"

@@ -12,9 +12,9 @@ from qa import (
     Retriever,
     build_index,
 )
-from qa.read.passages import PASSAGE_RULES
-from qa.read.formats import READING_RULES
 from qa.index.manifest import MANIFEST
+from qa.read.formats import READING_RULES
+from qa.read.passages import PASSAGE_RULES
 
 
 class CountingEmbedder(Embedder):

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from conftest import NEWS
 
 from qa import Retriever, build_index
+from qa.answer.question import parse_question
 from qa.cli import cli
-from qa.answer.timeline import asks_for_latest
 
 GAZETTE, TIMES = "reports/valley-gazette-flood.html", "reports/river-times-flood.html"
 
@@ -39,9 +39,9 @@ def test_a_file_date_is_never_taken_for_a_publication_date(tmp_path, embedder):
 def test_questions_about_the_current_state_are_recognised():
     for question in ("How many people are still missing?", "What is the latest figure?",
                      "How many have been evacuated so far?", "Who is currently in charge?", "Is the bridge open now?"):
-        assert asks_for_latest(question), question
+        assert parse_question(question).latest, question
     for question in ("How many residents were evacuated?", "When was the bridge built?", "Who knows the answer?"):
-        assert not asks_for_latest(question), question
+        assert not parse_question(question).latest, question
 
 
 def test_the_latest_report_answers_a_question_about_now(news):

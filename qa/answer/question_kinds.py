@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 
 from qa.text.words import letters_and_digits, terms, words
 
@@ -185,7 +184,6 @@ MEASURABLE = frozenset({"money", "share", "age", "duration", "measure", "time", 
 """Kinds whose facts have few forms (numbers and their units), so their absence can be trusted."""
 
 
-@lru_cache(maxsize=1024)  # asked by quote choice, the confidence and its checks, for each question
 def asked_type(question: str) -> AnswerType | None:
     """The kind of fact ``question`` asks for, or None (a "what" or "how" question of no one kind).
 

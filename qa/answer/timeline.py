@@ -15,15 +15,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.text.words import numbers
+from qa.answer.question import Question
 from qa.results import Quote
+from qa.text.words import numbers
 
 NEWEST_FIRST = "newest first"
 OLDEST_FIRST = "oldest first"
-_LATEST = re.compile(
-    r"\b(?:now|nowadays|latest|currently|current|still|as of|today|these days|most recent(?:ly)?|so far|"
-    r"up to date)\b", re.IGNORECASE)
-_WHO = re.compile(r"\bwho(?:m|se)?\b", re.IGNORECASE)
 _CAPITALISED = re.compile(r"[A-Z][\w'-]*")
 _SENTENCE_OPENERS = frozenset(".!?:;\"'\u201c\u2018(")
 
@@ -38,17 +35,12 @@ class Arranged:
     date_order: str | None = None
 
 
-def asks_for_latest(question: str) -> bool:
-    """Whether ``question`` asks for the current state of things ("How many are still missing?")."""
-    return bool(_LATEST.search(question))
-
-
 def dates_of(items: Sequence) -> set[str]:
     """The distinct known dates of some hits or quotes."""
     return {item.date for item in items if item.date}
 
 
-def arrange(question: str, quotes: list[Quote], wider: list[Quote], margin: float, max_quotes: int) -> Arranged:
+def arrange(question: Question, quotes: list[Quote], wider: list[Quote], margin: float, max_quotes: int) -> Arranged:
     """Choose and order an answer's quotes by date where the question or the quotes call for it.
 
     ``quotes`` are the answer's quotes, best first; ``wider`` are the quotes chosen with a
@@ -56,7 +48,7 @@ def arrange(question: str, quotes: list[Quote], wider: list[Quote], margin: floa
     they come from are all of one date: those within ``margin`` of the best are of similar strength.
     """
     similar = [q for q in wider if q.score >= wider[0].score - margin] if wider else []
-    if asks_for_latest(question):
+    if question.latest:
         if len(dates_of(similar)) >= 2:
             return in_date_order(question, _newest(similar)[:max_quotes])
         return in_date_order(question, quotes)
@@ -68,12 +60,12 @@ def arrange(question: str, quotes: list[Quote], wider: list[Quote], margin: floa
     return in_date_order(question, chosen)
 
 
-def in_date_order(question: str, quotes: list[Quote]) -> Arranged:
+def in_date_order(question: Question, quotes: list[Quote]) -> Arranged:
     """``quotes`` (best first) as they should be shown: newest first with "as of" for a question
     about the current state; oldest first when they come from different dates and disagree."""
     if not quotes:
         return Arranged(quotes)
-    if asks_for_latest(question):
+    if question.latest:
         if len(dates_of(quotes)) < 2:
             return Arranged(quotes, quotes[0].date)
         ordered = _newest(quotes)
@@ -90,11 +82,11 @@ def _newest(quotes: list[Quote]) -> list[Quote]:
     return dated + [q for q in quotes if not q.date]
 
 
-def _disagreeing(question: str, quotes: list[Quote]) -> list[Quote]:
+def _disagreeing(question: Question, quotes: list[Quote]) -> list[Quote]:
     """The quotes (best first) that disagree with a quote of another date in a number or, for a
     "who" question, a name."""
-    asked_numbers = numbers(question)
-    asked_names = _names(question) if _WHO.search(question) else None
+    asked_numbers = question.numbers
+    asked_names = _names(question.text) if question.asks_who else None
     told_numbers = [numbers(q.text) - asked_numbers for q in quotes]
     told_names: dict[int, set[str]] = {}  # read only when numbers can't tell
 

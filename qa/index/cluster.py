@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING, Any
 from qa.config import VERSION, max_text_bytes, read_timeout
 from qa.embed.model import Embedder
 from qa.errors import InvalidInput, QAError, UnsupportedDocument
-from qa.index.feed import Build, EmbeddedFile, FileSource, embed_in_order, read_and_split
+from qa.index.feed import (
+    Build,
+    EmbeddedFile,
+    FileSource,
+    embed_in_order,
+    read_and_split,
+)
 from qa.read.files import SourceFile, file_hash
 from qa.read.passages import PASSAGE_RULES
 

@@ -21,10 +21,10 @@ import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 
-from qa.text.sentences import word_count
-from qa.text.words import letters_and_digits
 from qa.index.manifest import Manifest
 from qa.results import Span
+from qa.text.sentences import word_count
+from qa.text.words import letters_and_digits
 
 COPY_RULES = 1
 """Version of the rules below (and of the dates kept in manifest records); an index made under

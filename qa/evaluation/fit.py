@@ -1,0 +1,263 @@
+"""Fit the answer model on labelled SQuAD-format questions (``qa fit``), with cross-validation
+grouped by article to choose its settings and to report how it does on articles it never saw.
+
+The ranker is a listwise linear model: over each answerable question's candidate sentences, the
+softmax of its scores is fitted to put the probability on the sentences that hold a gold answer.
+The answerability model is a logistic regression on the best candidate's features, fitted on
+out-of-fold ranker scores (as it meets them at run time), labelled by whether the question is
+answerable. Each data set weighs the same, whatever its size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from qa.answer.features import ANSWER_FEATURES, SENTENCE_FEATURES
+from qa.answer.model import DEFAULT_MODEL_FILE, AnswerModel, Linear
+from qa.answer.question import parse_question
+from qa.answer.quotes import (
+    Candidates,
+    answer_features,
+    candidate_sentences,
+    choose_quotes,
+)
+from qa.embed.model import Embedder
+from qa.evaluation.cache import DEFAULT_WORK_DIR, prepare_squad_index
+from qa.evaluation.metrics import contains_answer
+from qa.progress import progress_bar
+from qa.results import Hit
+from qa.retriever import Retriever
+from qa.scoring import DEFAULT_SCORING
+
+FOLDS = 5
+RANKER_L2 = 1.0
+"""The ranker's L2 penalty on its standardised weights."""
+ANSWERABILITY_C = 1.0
+"""The answerability model's inverse L2 penalty (scikit-learn's ``C``)."""
+MARGINS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
+"""The neighbour margins tried; the one with the best mean out-of-fold quote hit@1 is kept."""
+ANSWERED = 0.95
+"""The threshold answers at least this share of every data set's answerable questions, out of fold."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled question with its candidate sentences as the retriever finds them."""
+
+    dataset: str
+    article: str
+    answers: tuple[str, ...]
+    candidates: Candidates
+    hits: list[Hit]
+    labels: np.ndarray
+    """Whether each candidate sentence holds a gold answer."""
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+
+@dataclass
+class FitReport:
+    """Out-of-fold figures per data set: quote hit@1, answered (answerable) and refused (unanswerable)."""
+
+    margin: float = 0.0
+    threshold: float = 0.0
+    by_dataset: dict[str, dict[str, float]] = field(default_factory=dict)
+    learning_curve: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+
+
+def collect(datasets: Sequence[str | os.PathLike], embedder: Embedder, *, progress: bool = True,
+            work_dir: str | os.PathLike = DEFAULT_WORK_DIR) -> list[Example]:
+    """Index each data set's articles (cached, as ``qa eval`` does) and gather every question's candidates."""
+    examples = []
+    for path in datasets:
+        index_dir, articles, _ = prepare_squad_index(path, None, 0, progress, embedder=embedder, work_dir=work_dir)
+        retriever = Retriever.load(index_dir, embedder=embedder)
+        questions = [(title, q) for title, (_, qs) in articles.items() for q in qs]
+        for title, q in progress_bar(questions, progress, desc=f"Reading {Path(path).name}", unit="question"):
+            ranking = retriever.rank(q.text, DEFAULT_SCORING.quote_passages)
+            candidates = candidate_sentences(parse_question(q.text), ranking.ranked, ranking.store.document_text)
+            labels = np.array([bool(q.answers) and contains_answer(text, q.answers) for text in candidates.texts],
+                              dtype=bool)
+            examples.append(Example(Path(path).name, title, q.answers, candidates, [h for h, _ in ranking.ranked],
+                                    labels))
+    return examples
+
+
+def fit_ranker(examples: Sequence[Example], weights: np.ndarray, l2: float = RANKER_L2) -> Linear:
+    """The listwise linear ranker, fitted on the examples whose candidates hold an answer."""
+    from scipy.optimize import minimize
+
+    kept = [(e, w) for e, w in zip(examples, weights) if e.labels.any()]
+    x = np.vstack([e.candidates.features for e, _ in kept])
+    y = np.concatenate([e.labels for e, _ in kept]).astype(np.float64)
+    sizes = np.array([len(e.labels) for e, _ in kept])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    group_weight = np.array([w for _, w in kept])
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
+    z = (x - mean) / scale
+    owner = np.repeat(np.arange(len(kept)), sizes)
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        s = z @ w
+        s = s - np.maximum.reduceat(s, starts)[owner]
+        e = np.exp(s)
+        total, held = np.add.reduceat(e, starts), np.add.reduceat(e * y, starts)
+        value = -np.sum(group_weight * (np.log(held) - np.log(total))) + 0.5 * l2 * w @ w
+        # d/dw of -log(held/total): expected features under all candidates less under the answering ones
+        coefficient = group_weight[owner] * (e / total[owner] - e * y / held[owner])
+        return value, z.T @ coefficient + l2 * w
+
+    w = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B").x
+    return Linear(SENTENCE_FEATURES, mean, scale, w)
+
+
+def fit_answerability(x: np.ndarray, y: np.ndarray, weights: np.ndarray, c: float = ANSWERABILITY_C) -> Linear:
+    """Logistic regression of answerable (``y``) on the best candidate's features."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
+    model = LogisticRegression(C=c, max_iter=5000).fit((x - mean) / scale, y, sample_weight=weights)
+    return Linear(ANSWER_FEATURES, mean, scale, model.coef_[0].astype(np.float64), float(model.intercept_[0]))
+
+
+@dataclass(frozen=True)
+class _Scorer:
+    """A ranker and margin under test, with no answerability (the confidence is fitted after)."""
+
+    ranker: Linear
+    neighbour_margin: float
+    threshold: float = 0.0
+
+    def rank(self, features: np.ndarray) -> np.ndarray:
+        return self.ranker(features)
+
+    def answerable(self, features: np.ndarray) -> float:
+        return 0.0
+
+
+def fit(examples: Sequence[Example], *, folds: int = FOLDS, fraction: float = 1.0, seed: int = 0,
+        about: dict | None = None) -> tuple[AnswerModel, FitReport]:
+    """Fit both models on ``examples``; the report holds the out-of-fold figures (``fraction``
+    keeps that share of each training fold's articles, for a learning curve)."""
+    weights = _balanced(examples)
+    splits = _folds(examples, folds)
+    rng = np.random.default_rng(seed)
+    oof_rankers: list[Linear | None] = [None] * len(examples)
+    for train, test in splits:
+        train = _subsample(examples, train, fraction, rng)
+        ranker = fit_ranker([examples[i] for i in train], weights[train])
+        for i in test:
+            oof_rankers[i] = ranker
+    report = FitReport()
+    hits_by_margin = {m: _quote_hits(examples, oof_rankers, m) for m in MARGINS}
+    report.margin = max(MARGINS, key=lambda m: (_mean_by_dataset(examples, hits_by_margin[m]), -m))
+    vectors = _answer_vectors(examples, oof_rankers, report.margin)
+    answerable = np.array([e.answerable for e in examples])
+    probabilities = np.zeros(len(examples))
+    for train, test in splits:
+        train = _subsample(examples, train, fraction, rng)
+        model = fit_answerability(vectors[train], answerable[train], weights[train])
+        probabilities[test] = 1 / (1 + np.exp(-model(vectors[test])))
+    report.threshold = min(float(np.quantile(probabilities[_of(examples, name) & answerable], 1 - ANSWERED))
+                           for name in _datasets(examples))
+    hits = hits_by_margin[report.margin]
+    for name in _datasets(examples):
+        mine = _of(examples, name)
+        kept = probabilities >= report.threshold
+        report.by_dataset[name] = {
+            "quote_hit_at_1": float(hits[mine & answerable].mean()),
+            "answered": float(kept[mine & answerable].mean()),
+            "refused_unanswerable": float((~kept)[mine & ~answerable].mean()) if (mine & ~answerable).any() else None,
+            "quote_hit_at_1_answered": float((hits & kept)[mine & answerable].mean()),
+        }
+    ranker = fit_ranker(list(examples), weights)
+    answerability = fit_answerability(vectors, answerable, weights)
+    details = dict(about or {}, out_of_fold=report.by_dataset, folds=folds, ranker_l2=RANKER_L2,
+                   answerability_c=ANSWERABILITY_C, fitted=dt.date.today().isoformat())
+    return AnswerModel(ranker, answerability, report.threshold, report.margin, details), report
+
+
+def fit_files(datasets: Sequence[str | os.PathLike], *, out: str | os.PathLike = DEFAULT_MODEL_FILE,
+              embedder: Embedder | None = None, progress: bool = True, learning_curve: bool = False,
+              work_dir: str | os.PathLike = DEFAULT_WORK_DIR) -> FitReport:
+    """Fit on the SQuAD-format files ``datasets`` and save the model to ``out``."""
+    embedder = embedder or Embedder(None)
+    examples = collect(datasets, embedder, progress=progress, work_dir=work_dir)
+    about = {"embedding_model": embedder.name, "runtime": embedder.runtime,
+             "data": [{"file": Path(p).name, "sha256": _sha256(p)} for p in datasets]}
+    model, report = fit(examples, about=about)
+    if learning_curve:
+        for fraction in (0.25, 0.5):
+            report.learning_curve[str(fraction)] = fit(examples, fraction=fraction)[1].by_dataset
+        report.learning_curve["1.0"] = report.by_dataset
+    model.save(out)
+    return report
+
+
+def _quote_hits(examples: Sequence[Example], rankers: Sequence[Linear | None], margin: float) -> np.ndarray:
+    """Whether each example's first quote holds a gold answer, with its fold's ranker and ``margin``."""
+    hits = np.zeros(len(examples), dtype=bool)
+    for i, (example, ranker) in enumerate(zip(examples, rankers)):
+        if example.answerable and ranker is not None:
+            quotes = choose_quotes(example.candidates, _Scorer(ranker, margin)).quotes
+            hits[i] = bool(quotes) and contains_answer(quotes[0].text, example.answers)
+    return hits
+
+
+def _answer_vectors(examples: Sequence[Example], rankers: Sequence[Linear | None], margin: float) -> np.ndarray:
+    """Each example's answer features as its fold's ranker and ``margin`` choose its quote."""
+    rows = []
+    for example, ranker in zip(examples, rankers):
+        assert ranker is not None
+        vector = answer_features(choose_quotes(example.candidates, _Scorer(ranker, margin)), example.hits)
+        rows.append(vector if vector is not None else np.zeros(len(ANSWER_FEATURES)))
+    return np.vstack(rows)
+
+
+def _balanced(examples: Sequence[Example]) -> np.ndarray:
+    """A weight per example such that each data set weighs the same in all."""
+    sizes = {name: int(_of(examples, name).sum()) for name in _datasets(examples)}
+    return np.array([len(examples) / (len(sizes) * sizes[e.dataset]) for e in examples])
+
+
+def _folds(examples: Sequence[Example], folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    from sklearn.model_selection import GroupKFold
+
+    groups = [f"{e.dataset}\n{e.article}" for e in examples]
+    return list(GroupKFold(n_splits=folds).split(np.zeros(len(examples)), groups=groups))
+
+
+def _subsample(examples: Sequence[Example], train: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """The training rows of a random ``fraction`` of their articles."""
+    if fraction >= 1.0:
+        return train
+    articles = sorted({(examples[i].dataset, examples[i].article) for i in train})
+    kept = {articles[j] for j in rng.permutation(len(articles))[: max(1, round(fraction * len(articles)))]}
+    return np.array([i for i in train if (examples[i].dataset, examples[i].article) in kept])
+
+
+def _datasets(examples: Sequence[Example]) -> list[str]:
+    return sorted({e.dataset for e in examples})
+
+
+def _of(examples: Sequence[Example], name: str) -> np.ndarray:
+    return np.array([e.dataset == name for e in examples])
+
+
+def _mean_by_dataset(examples: Sequence[Example], hits: np.ndarray) -> float:
+    answerable = np.array([e.answerable for e in examples])
+    return float(np.mean([hits[_of(examples, name) & answerable].mean() for name in _datasets(examples)]))
+
+
+def _sha256(path: str | os.PathLike) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
