@@ -197,8 +197,10 @@ def ask(question: str, index_dir: str | None, k: int, as_json: bool, full: bool,
     """
     from qa import Retriever
 
-    answer = Retriever.load(index_dir, runtime=runtime).ask(question, k=k, since=since, until=until,
-                                                            source=sources or None, per_source=per_source)
+    retriever = Retriever.load(index_dir, runtime=runtime)
+    for change in retriever.missed_changes:
+        click.echo(f"qa: the index predates a change, {change}", err=True)
+    answer = retriever.ask(question, k=k, since=since, until=until, source=sources or None, per_source=per_source)
     if as_json:
         click.echo(printable_json(json.dumps(answer.to_json(), indent=2, ensure_ascii=False)))
         return

@@ -10,7 +10,7 @@ from qa.answer.quotes import answer_confidence, choose_quotes, quote_passage
 from qa.answer.timeline import arrange, dates_of, in_date_order
 from qa.errors import InvalidInput
 from qa.results import Answer, Context, Hit, Quote
-from qa.scoring import CONFIDENCE_SCALE, built_in_threshold
+from qa.scoring import built_in_threshold
 from qa.search.filters import DocumentFilter, document_filter
 from qa.search.searcher import (
     DEFAULT_K,
@@ -55,7 +55,7 @@ class Retriever(Searcher):
         if self.scoring.not_found_threshold is not None:
             return self.scoring.not_found_threshold
         manifest = self._store.manifest
-        stored = manifest.threshold_for(CONFIDENCE_SCALE)
+        stored = manifest.not_found_threshold
         return stored if stored is not None else built_in_threshold(manifest.model, manifest.runtime)
 
     def ask(self, question: str, k: int = DEFAULT_K, *, since: Dates = None, until: Dates = None,

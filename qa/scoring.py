@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CONFIDENCE_SCALE = 7
-"""Version of the confidence formula (``qa.answer.quotes.answer_confidence``), stored with a calibrated
-threshold: a threshold set for another formula is ignored."""
 NOT_FOUND_THRESHOLDS = {
     ("sentence-transformers/all-MiniLM-L6-v2", "fp32"): 0.33,
     ("sentence-transformers/all-MiniLM-L6-v2", "onnx-int8"): 0.325,

@@ -20,6 +20,7 @@ from qa.answer.quotes import (
 )
 from qa.text.sentences import split_sentences
 from qa.index.calibration import save_calibration
+from qa.format_history import RECALIBRATE, version
 from qa.text.words import terms
 from qa.results import Hit, ScoredSentence
 from qa.scoring import DEFAULT_SCORING, built_in_threshold
@@ -135,6 +136,8 @@ def test_calibrated_threshold_is_stored_with_its_model(index_dir, embedder, tmp_
     (copy / "manifest.json").write_text(json.dumps(manifest))
     retriever.reload()
     assert retriever.not_found_threshold == built_in_threshold(embedder.name, embedder.runtime), "another formula's value is ignored"
+    assert len(retriever.missed_changes) == version(RECALIBRATE) - 1
+    assert all(": re-calibrate with benchmarks/calibrate.py --save" in line for line in retriever.missed_changes)
     with pytest.raises(ValueError, match="between 0 and 1"):
         save_calibration(copy, 1.5, model=embedder.name)
 

@@ -11,8 +11,8 @@ quantiser) itself.
 The files go to a cache folder, not beside the model (often read-only site-packages) nor in an
 index folder (one model serves many indexes): ``$QA_CACHE_DIR``, else ``$XDG_CACHE_HOME/qa``,
 else ``~/.cache/qa``, under ``onnx/<digest>/``. The digest covers the model folder's config and
-weight files (name, size, modification time) and :data:`EXPORT_FORMAT`, so a changed model is
-exported anew; a missing file is rebuilt on first use (10-20 s, and it imports torch).
+weight files (name, size, modification time) and the version of the export (``qa.format_history``),
+so a changed model or export is made anew; a missing file is rebuilt on first use (10-20 s, and it imports torch).
 """
 
 from __future__ import annotations
@@ -27,11 +27,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from qa.config import cache_dir
+from qa.format_history import REEXPORT, version
 
 logger = logging.getLogger(__name__)
 
-EXPORT_FORMAT = 1
-"""Version of how the files are made; a new one makes every cached export stale."""
 ONNX_FILES = {"onnx": "model-fp32.onnx", "onnx-int8": "model-int8.onnx"}
 """The file each ONNX runtime loads."""
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -46,7 +45,7 @@ def export_folder(model_folder: str | os.PathLike) -> Path:
     so copies of a folder that share its weights share its export.
     """
     folder = Path(model_folder)
-    digest = hashlib.sha256(f"{EXPORT_FORMAT}".encode())
+    digest = hashlib.sha256(f"{version(REEXPORT)}".encode())
     digest.update((folder / "config.json").read_bytes())
     for name in WEIGHT_FILES:
         path = folder / name

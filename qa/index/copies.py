@@ -23,12 +23,10 @@ from functools import lru_cache
 
 from qa.text.sentences import word_count
 from qa.text.words import letters_and_digits
+from qa.format_history import RECOPY, version
 from qa.index.manifest import Manifest
 from qa.results import Span
 
-COPY_RULES = 1
-"""Version of the rules below (and of the dates kept in manifest records); an index made under
-another version is brought up to date by the next ``qa index``, from what it stores."""
 MIN_WORDS = 5
 """Shorter sentences ("Share this article.", a heading) are not evidence of a copy."""
 MIN_SHARED = 3
@@ -64,7 +62,7 @@ def sentence_keys(text: str, sentences: Iterable[Span]) -> set[int]:
 
 def outdated(manifest: Manifest) -> bool:
     """Whether the index was made under other copy rules: the next build brings it up to date."""
-    return manifest.copy_rules != COPY_RULES
+    return manifest.copy_rules != version(RECOPY)
 
 
 def create_table(db: sqlite3.Connection) -> None:
