@@ -18,12 +18,12 @@ from qa.answer.quotes import (
     term_overlap,
     verb_stem,
 )
-from qa.text.sentences import split_sentences
-from qa.index.calibration import save_calibration
 from qa.format_history import RECALIBRATE, version
-from qa.text.words import terms
+from qa.index.calibration import save_calibration
 from qa.results import Hit, ScoredSentence
 from qa.scoring import DEFAULT_SCORING, built_in_threshold
+from qa.text.sentences import split_sentences
+from qa.text.words import terms
 
 TEXT = ("The Kestrel Lighthouse stands on a granite headland. It was built in 1871 by the engineer Margit Olsen. "
         "Its lamp can be seen from 22 nautical miles away.")

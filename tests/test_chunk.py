@@ -4,8 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa.read.passages import MAX_WORDS, MIN_PARAGRAPH_WORDS, TARGET_WORDS, split_passages
-from qa.text.sentences import split_sentences, word_count
 from qa.results import Document, PageSpan
+from qa.text.sentences import split_sentences, word_count
 
 
 def sentences(text: str) -> list[str]:

@@ -155,6 +155,7 @@ def test_every_command_has_help(run):
         assert "Example:" in help_text.output and len(help_text.output.splitlines()) > 5
 
 
+@pytest.mark.slow
 def test_ask_with_undecodable_bytes_in_the_question_answers(index_dir):
     import os
     import subprocess

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from qa import DEFAULT_SCORING, InvalidInput, Retriever
-from qa.index import vectors
 from qa.cli import cli
+from qa.index import vectors
 
 GAZETTE, TIMES = "reports/valley-gazette-flood.html", "reports/river-times-flood.html"
 EVACUATED = "How many residents were evacuated?"

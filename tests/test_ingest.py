@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 from qa.errors import PathNotFound, UnsupportedDocument
-from qa.read.formats import decode_text
 from qa.read.files import SourceFile, find_files
+from qa.read.formats import decode_text
 from qa.read.parse_process import load_document
 
 DATA = Path(__file__).parent / "data"

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from qa.text.sentences import split_sentences
 from qa.read.formats import read_pdf
+from qa.text.sentences import split_sentences
 
 DATA = Path(__file__).parent / "data" / "reading"
 

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.text.sentences import split_sentences
-from qa.read.formats import read_markdown, read_text
 from qa.read.files import SourceFile, read_document
+from qa.read.formats import read_markdown, read_text
+from qa.text.sentences import split_sentences
 
 DATA = Path(__file__).parent / "data"
 

@@ -97,6 +97,7 @@ def test_thresholds_are_per_model_and_runtime(index_dir, tmp_path):
     assert Retriever.load(copy).not_found_threshold == built_in_threshold(DEFAULT_MODEL, "onnx")
 
 
+@pytest.mark.slow
 def test_loading_a_model_prints_nothing():
     """The Python API prints nothing unasked: no "Loading weights" bar from transformers."""
     code = ("from qa import Embedder; Embedder(precision='float32').encode(['Who makes the MK-20?']); "

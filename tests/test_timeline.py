@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from conftest import NEWS
 
 from qa import Retriever, build_index
-from qa.cli import cli
 from qa.answer.timeline import asks_for_latest
+from qa.cli import cli
 
 GAZETTE, TIMES = "reports/valley-gazette-flood.html", "reports/river-times-flood.html"
 

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from qa import Retriever, build_index
-from qa.index import vectors
 from qa.cli import cli
+from qa.index import vectors
 
 
 def _unit(count: int, dimension: int = 16, seed: int = 0) -> np.ndarray:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
+from qa.results import Span
 from qa.text.sentences import split_sentences
 from qa.text.words import REFERS_BACK
-from qa.results import Span
 
 LOOKBACK_CHARS = 1500
 """How far before a quote its attribution is looked for."""

@@ -35,10 +35,10 @@ from qa.answer.question_kinds import (
     facts,
     named_beside,
 )
-from qa.text.sentences import iter_sentences
-from qa.text.words import REFERS_BACK, letters_and_digits, numbers, terms, words
 from qa.results import Hit, Quote, ScoredSentence
 from qa.scoring import DEFAULT_SCORING, Scoring
+from qa.text.sentences import iter_sentences
+from qa.text.words import REFERS_BACK, letters_and_digits, numbers, terms, words
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.text.words import numbers
 from qa.results import Quote
+from qa.text.words import numbers
 
 NEWEST_FIRST = "newest first"
 OLDEST_FIRST = "oldest first"

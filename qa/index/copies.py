@@ -21,11 +21,11 @@ import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 
-from qa.text.sentences import word_count
-from qa.text.words import letters_and_digits
 from qa.format_history import RECOPY, version
 from qa.index.manifest import Manifest
 from qa.results import Span
+from qa.text.sentences import word_count
+from qa.text.words import letters_and_digits
 
 MIN_WORDS = 5
 """Shorter sentences ("Share this article.", a heading) are not evidence of a copy."""

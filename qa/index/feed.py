@@ -12,10 +12,10 @@ from typing import Any, Protocol
 
 from qa.embed.model import Embedder
 from qa.errors import UnsupportedDocument
+from qa.index.writer import Checkpoint
 from qa.read.files import SourceFile
 from qa.read.parse_process import load_document
 from qa.read.passages import distinct_sentences, split_passages
-from qa.index.writer import Checkpoint
 from qa.results import Document, Passage, Span
 
 class Build(Protocol):

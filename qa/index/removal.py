@@ -11,9 +11,9 @@ from qa.config import DEFAULT_INDEX_TYPE, default_index_dir
 from qa.errors import InvalidInput
 from qa.index.folder import remove_leftovers, write_lock
 from qa.index.manifest import shown
-from qa.results import IndexReport
 from qa.index.store import Store
 from qa.index.writer import StoreWriter
+from qa.results import IndexReport
 
 
 def remove_documents(sources: Iterable[str], index_dir: str | os.PathLike | None = None) -> IndexReport:

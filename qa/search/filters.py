@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from qa.read.dates import date_bound, day_range
 from qa.errors import InvalidInput
+from qa.read.dates import date_bound, day_range
 
 MAX_PATTERNS = 1_000
 """A filter names at most this many patterns (the page's document filter sends one per document)."""

@@ -16,8 +16,8 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from qa.read.dates import iso_date
 from qa.errors import UnsupportedDocument
+from qa.read.dates import iso_date
 from qa.read.formats.reading import (
     SENTENCE_END,
     Reading,
