@@ -275,12 +275,12 @@ def eval_(dataset: str, index_dir: str | None, holdout: int, model: str | None, 
 
     BEIR: nDCG@10, Recall@100, MRR@10 (pytrec_eval). SQuAD: passage hit@1/@5, quote hit@1,
     words in the first quote, answered rate, and with --holdout the refused rate. The index is
-    built on the first run and reused after.
+    built on the first run and reused after. The README names the data sets and where to get them.
 
     \b
     Example:
-      qa eval ../shared/eval/scifact
-      qa eval ../shared/eval/xquad-dev/xquad.en.dev.json --holdout 12
+      qa eval scifact
+      qa eval xquad.en.dev.json --holdout 12
     """
     from qa.evaluation.run import evaluate
 

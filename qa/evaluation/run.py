@@ -39,7 +39,7 @@ def evaluate(dataset: str | os.PathLike, *, index_dir: str | os.PathLike | None 
     """Measure the current configuration on ``dataset`` (BEIR folder or SQuAD file).
 
     Example:
-        >>> evaluate("../shared/eval/scifact").ndcg_at_10
+        >>> evaluate("scifact").ndcg_at_10  # a BEIR folder
     """
     if holdout < 0:
         raise InvalidInput(f"holdout must be 0 or more, not {holdout}.")
