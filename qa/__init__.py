@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     DOCUMENT_SUFFIXES: tuple[str, ...]
 
 # numpy, FAISS and the indexing code load on first use, so `qa --help` starts in a blink.
-_LAZY = {"build_index": "qa.index.build", "DOCUMENT_SUFFIXES": "qa.read.files", "DEFAULT_K": "qa.retriever", "MAX_QUESTION_CHARS": "qa.retriever",
-         "Retriever": "qa.retriever", "remove_documents": "qa.index.removal"}
+_LAZY = {"build_index": "qa.index.build", "DOCUMENT_SUFFIXES": "qa.read.files", "DEFAULT_K": "qa.retriever",
+         "MAX_QUESTION_CHARS": "qa.retriever", "Retriever": "qa.retriever", "remove_documents": "qa.index.removal"}
 
 
 def __getattr__(name: str):

@@ -44,7 +44,8 @@ class Change:
     what: str
 
     def describe(self) -> str:
-        """The change and what meets it, in a line: "passages follow paragraphs (2026-11-27): re-split by the next `qa index`"."""
+        """The change and what meets it, in a line: "passages follow paragraphs (2026-11-27): re-split
+        by the next `qa index`"."""
         return f"{self.what} ({self.date}): {self.needs} {_MET_BY[self.needs]}"
 
 

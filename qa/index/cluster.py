@@ -1,15 +1,9 @@
 """``qa index --cluster``: read, split and embed on a Ray cluster; plan and write here.
 
-This process makes the same plan as a plain run (hashes, removals, skip memory, model check),
-holds the index folder's lock and is the only writer, so a run killed at any point leaves the
-previous index answering. Files go out in small chunks to Ray tasks that read them (through qa's
-reader process, with the same limits as here) and split them on CPU workers; their sentences go
-in batches of about 2,048 to a pool of Ray actors that each hold the model, on a GPU where the
-cluster has GPUs. Only a few chunks and batches are out at a time, so memory stays bounded, and
-results are taken in the files' order, so the index is the one a plain run writes.
-
-Every node needs the same qa (and model) installed and must see the documents at the same path.
-A Ray cluster trusts its nodes (objects travel between them pickled): run it on machines you control.
+This process alone holds the lock and writes, and results are taken in the files' order, so the
+index is the one a plain run writes. Every node needs the same qa and model installed and must see
+the documents at the same path. A Ray cluster trusts its nodes (objects travel between them
+pickled): run it on machines you control.
 """
 
 from __future__ import annotations

@@ -1,17 +1,10 @@
 """Copies of one story: near-identical documents, found at index time from their sentences.
 
-The same wire story saved from three sites, or one article saved as HTML and as PDF, should be
-quoted once, with the other copies named ("also in"). At index time each document's distinct
-sentences of some length are hashed (as their letters and digits alone, case folded) into
-the store's ``copy_keys`` table. Two documents are copies when they share at least
-:data:`MIN_SHARED` such sentences and those make up :data:`MIN_CONTAINMENT` of the shorter
-one's; copies of copies form one group, recorded in each document's manifest record
-(``copy_group``: the first id of the group). Different outlets' own reporting of the same
-event shares a quoted statement or two, not most of its sentences, and stays apart.
-
-Groups are recomputed from the table at every build, so adding, changing and removing
-documents keeps them right. At answer time a group only says where to look: a passage or
-quote is "also in" another document only if that document's text holds it.
+Two documents are copies when they share at least :data:`MIN_SHARED` sentences of
+:data:`MIN_WORDS` words or more (compared by their letters and digits) and those make up
+:data:`MIN_CONTAINMENT` of the shorter one's; copies of copies form one group (``copy_group`` in
+each manifest record), recomputed at every build. A passage or quote is "also in" a copy only if
+that copy's text holds it.
 """
 
 from __future__ import annotations
