@@ -36,8 +36,8 @@ if TYPE_CHECKING:
 
 # numpy, FAISS and the indexing code load on first use, so `qa --help` starts in a blink.
 _LAZY = {"Question": "qa.answer.question", "parse_question": "qa.answer.question", "QuoteScorer": "qa.answer.model",
-         "build_index": "qa.index.build", "DOCUMENT_SUFFIXES": "qa.read.files", "DEFAULT_K": "qa.retriever", "MAX_QUESTION_CHARS": "qa.retriever",
-         "Retriever": "qa.retriever", "remove_documents": "qa.index.removal"}
+         "build_index": "qa.index.build", "DOCUMENT_SUFFIXES": "qa.read.files", "DEFAULT_K": "qa.retriever",
+         "MAX_QUESTION_CHARS": "qa.retriever", "Retriever": "qa.retriever", "remove_documents": "qa.index.removal"}
 
 
 def __getattr__(name: str):

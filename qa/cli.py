@@ -198,8 +198,10 @@ def ask(question: str, index_dir: str | None, k: int, as_json: bool, full: bool,
     """
     from qa import Retriever
 
-    answer = Retriever.load(index_dir, runtime=runtime).ask(question, k=k, since=since, until=until,
-                                                            source=sources or None, per_source=per_source)
+    retriever = Retriever.load(index_dir, runtime=runtime)
+    for change in retriever.missed_changes:
+        click.echo(f"qa: the index predates a change, {change}", err=True)
+    answer = retriever.ask(question, k=k, since=since, until=until, source=sources or None, per_source=per_source)
     if as_json:
         click.echo(printable_json(json.dumps(answer.to_json(), indent=2, ensure_ascii=False)))
         return
@@ -274,12 +276,12 @@ def eval_(dataset: str, index_dir: str | None, holdout: int, model: str | None, 
 
     BEIR: nDCG@10, Recall@100, MRR@10 (pytrec_eval). SQuAD: passage hit@1/@5, quote hit@1,
     words in the first quote, answered rate, and with --holdout the refused rate. The index is
-    built on the first run and reused after.
+    built on the first run and reused after. The README names the data sets and where to get them.
 
     \b
     Example:
-      qa eval ../shared/eval/scifact
-      qa eval ../shared/eval/xquad-dev/xquad.en.dev.json --holdout 12
+      qa eval scifact
+      qa eval xquad.en.dev.json --holdout 12
     """
     from qa.evaluation.run import evaluate
 

@@ -120,11 +120,8 @@ class Answer:
     """The quotes that answer ``question`` (best first) and the passages considered.
 
     ``answered`` is False when the documents do not answer; ``quotes`` is then empty and
-    ``hits`` holds the closest passages, which are weak matches, not answers. ``confidence``
-    (``qa.answer.quotes.answer_confidence``: the best quote's score averaged with the best sentence
-    cosine and the share of the question's phrases in the quote's passage, less a little for each
-    of the question's numbers that passage lacks) is what the index's not-found threshold is
-    compared with.
+    ``hits`` holds the closest passages, which are weak matches, not answers. ``confidence`` is
+    what the index's not-found threshold is compared with (``qa.answer.quotes.answer_confidence``).
 
     ``as_of`` is the date the answer speaks for, when the question asks for the current state;
     ``date_order`` ("oldest first" or "newest first") says the quotes are in date order rather

@@ -18,7 +18,6 @@ from qa.answer.quotes import (
 from qa.answer.timeline import arrange, dates_of, in_date_order
 from qa.errors import InvalidInput
 from qa.results import Answer, Context, Hit, Quote
-from qa.scoring import CONFIDENCE_SCALE
 from qa.search.filters import DocumentFilter, document_filter
 from qa.search.searcher import (
     DEFAULT_K,
@@ -74,7 +73,7 @@ class Retriever(Searcher):
         """
         if self.scoring.not_found_threshold is not None:
             return self.scoring.not_found_threshold
-        stored = self._store.manifest.threshold_for(CONFIDENCE_SCALE)
+        stored = self._store.manifest.not_found_threshold
         return stored if stored is not None else self.scorer.threshold
 
     def ask(self, question: str, k: int = DEFAULT_K, *, since: Dates = None, until: Dates = None,

@@ -16,6 +16,13 @@ os.environ["QA_CACHE_DIR"] = str(Path(__file__).parent.parent / ".cache" / "qa-m
 BUNDLED_ARTICLE = Path(__file__).parent.parent / "docs" / "nato-cluster-munitions.txt"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests start `qa chat` and Chromium: they are slow too, so `-m "not slow"` leaves them out."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def isolated_index_dir(tmp_path, monkeypatch):
     """Tests never touch the project's own index/."""

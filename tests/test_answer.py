@@ -10,6 +10,7 @@ from qa import Retriever
 from qa.answer.model import shipped_model
 from qa.answer.question import parse_question
 from qa.answer.quotes import answer_confidence, candidate_sentences, choose_quotes
+from qa.format_history import RECALIBRATE, version
 from qa.index.calibration import save_calibration
 from qa.results import Hit, ScoredSentence
 from qa.text.sentences import split_sentences
@@ -128,6 +129,8 @@ def test_calibrated_threshold_is_stored_with_its_model(index_dir, embedder, tmp_
     (copy / "manifest.json").write_text(json.dumps(manifest))
     retriever.reload()
     assert retriever.not_found_threshold == shipped_model().threshold, "another formula's value is ignored"
+    assert len(retriever.missed_changes) == version(RECALIBRATE) - 1
+    assert all(": re-calibrate with benchmarks/calibrate.py --save" in line for line in retriever.missed_changes)
     with pytest.raises(ValueError, match="between 0 and 1"):
         save_calibration(copy, 1.5, model=embedder.name)
 

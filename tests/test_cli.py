@@ -3,6 +3,7 @@ import json
 import os
 import pty
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -44,6 +45,20 @@ def test_ask_json_has_the_documented_shape(run, index_dir):
     assert all(list(q)[-1] == "also_in" for q in answer["quotes"] + answer["passages"])
     assert "Biden administration" in answer["quotes"][0]["text"]
     assert answer["quotes"][0]["source"] == "nato-cluster-munitions.txt"
+
+
+def test_ask_on_an_older_index_says_what_it_needs(run, index_dir, tmp_path):
+    question = "Which administration is sending cluster munitions to Ukraine?"
+    assert "predates" not in run("ask", "--index-dir", str(index_dir), question).stderr
+    old = tmp_path / "index"
+    shutil.copytree(index_dir, old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    next(iter(manifest["documents"].values()))["passage_rules"] = 1
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    result = run("ask", "--index-dir", str(old), question)
+    assert result.exit_code == 0 and "Biden administration" in result.stdout
+    assert result.stderr == ("qa: the index predates a change, passages follow paragraphs (2026-11-27): "
+                             "re-split by the next `qa index`\n")
 
 
 def test_ask_json_not_answered(run, index_dir):
@@ -140,6 +155,7 @@ def test_every_command_has_help(run):
         assert "Example:" in help_text.output and len(help_text.output.splitlines()) > 5
 
 
+@pytest.mark.slow
 def test_ask_with_undecodable_bytes_in_the_question_answers(index_dir):
     import os
     import subprocess

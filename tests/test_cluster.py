@@ -40,6 +40,7 @@ def test_without_ray_the_cluster_options_say_how_to_install_it(tmp_path, corpus_
     assert not index.exists()
 
 
+@pytest.mark.slow
 def test_qa_help_does_not_import_ray():
     code = ("import sys; from click.testing import CliRunner; from qa.cli import cli; "
             "result = CliRunner().invoke(cli, ['index', '--help']); "

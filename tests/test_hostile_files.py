@@ -7,6 +7,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from qa import Retriever, build_index
 from qa.config import MAX_TEXT_BYTES
 from qa.errors import UnsupportedDocument
+from qa.read import parse_process
 from qa.read.files import SourceFile
 from qa.read.formats import decode_text
 from qa.read.parse_process import load_document
@@ -27,22 +29,12 @@ PEAK_RSS_LIMIT_MB = 1500
 """A run that read the 200 MB file would hold it several times over (bytes, text, sentences)."""
 
 
-def slow_pdf(path: Path, operations: int = 100_000) -> None:
-    """A valid one-page PDF whose text takes pypdf many seconds to extract (seconds per 20,000 operators)."""
-    from pypdf import PdfWriter
-    from pypdf.generic import DictionaryObject, NameObject, StreamObject
-
-    writer = PdfWriter()
-    page = writer.add_blank_page(612, 792)
-    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
-                             NameObject("/BaseFont"): NameObject("/Helvetica")})
-    page[NameObject("/Resources")] = DictionaryObject(
-        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})})
-    contents = StreamObject()
-    contents.set_data(b"BT /F1 12 Tf 72 720 Td " + b"(slow) Tj 1 0 Td " * operations + b"ET")
-    page[NameObject("/Contents")] = writer._add_object(contents)
-    with open(path, "wb") as handle:
-        writer.write(handle)
+def stop_the_reader(folder: Path) -> None:
+    """Start the reader process, then stop it (SIGSTOP): like a parser stuck on a file, it answers
+    nothing until it is killed."""
+    (folder / ".start.txt").write_text("Starts the reader.")
+    load_document(SourceFile(folder / ".start.txt", ".start.txt", str(folder)), timeout=30)
+    os.kill(parse_process._READER._process.pid, signal.SIGSTOP)
 
 
 def write_big_text(path: Path, size: int) -> None:
@@ -195,10 +187,11 @@ def test_the_200_mb_file_is_refused_unread_and_memory_stays_bounded(hostile_run)
 
 
 def test_a_file_that_parses_too_long_is_abandoned_and_the_next_one_is_read(tmp_path):
-    slow_pdf(tmp_path / "slow.pdf")
+    (tmp_path / "slow.txt").write_text("The reader never answers for this one.")
     (tmp_path / "fine.txt").write_text("A fine file after a slow one.")
+    stop_the_reader(tmp_path)
     with pytest.raises(UnsupportedDocument, match=r"^took longer than 0.5 s to read \(\$QA_READ_TIMEOUT\); skipped$"):
-        load_document(SourceFile(tmp_path / "slow.pdf", "slow.pdf", str(tmp_path)), timeout=0.5)
+        load_document(SourceFile(tmp_path / "slow.txt", "slow.txt", str(tmp_path)), timeout=0.5)
     document = load_document(SourceFile(tmp_path / "fine.txt", "fine.txt", str(tmp_path)), timeout=30)
     assert document.text == "A fine file after a slow one."
 
@@ -206,13 +199,18 @@ def test_a_file_that_parses_too_long_is_abandoned_and_the_next_one_is_read(tmp_p
 def test_the_time_limit_applies_to_a_whole_build(tmp_path, embedder, monkeypatch):
     docs = tmp_path / "docs"
     docs.mkdir()
-    slow_pdf(docs / "slow.pdf")
-    (docs / "fine.txt").write_text("A fine file after a slow one.")
+    (docs / "a-slow.txt").write_text("The reader never answers for this one.")  # read first
+    (docs / "b-fine.txt").write_text("A fine file after a slow one.")
     monkeypatch.setenv("QA_READ_TIMEOUT", "1")
-    report = build_index([docs], tmp_path / "idx", embedder=embedder, progress=False)
+
+    def checkpoint(point: str) -> None:
+        if point == "before-embedding":  # the files are about to be read
+            stop_the_reader(tmp_path)
+
+    report = build_index([docs], tmp_path / "idx", embedder=embedder, progress=False, checkpoint=checkpoint)
     assert report.documents == 1
     assert [(Path(s.path).name, s.reason) for s in report.skipped] == [
-        ("slow.pdf", "took longer than 1 s to read ($QA_READ_TIMEOUT); skipped")]
+        ("a-slow.txt", "took longer than 1 s to read ($QA_READ_TIMEOUT); skipped")]
 
 
 def test_a_text_file_over_the_limit_is_refused_and_the_limit_can_be_raised(tmp_path, embedder, monkeypatch):

@@ -9,8 +9,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "qa"
 STAGES = ["text", "read", "embed", "index", "search", "answer"]
 """The pipeline's packages in order: each may import the ones before it, never one after it."""
-BASE = {"errors", "config", "results", "progress", "scoring"}
-"""Top-level modules of plain settings, errors and result types that every stage may import."""
+BASE = {"errors", "config", "results", "progress", "scoring", "format_history"}
+"""Top-level modules of settings, errors, result types and the index format's history: every stage may import them."""
 
 
 def module_name(path: Path) -> str:

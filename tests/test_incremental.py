@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 from test_indexer import CountingEmbedder
 
@@ -79,6 +80,7 @@ def test_add_change_delete_and_rename_keep_the_index_exact(tmp_path, corpus_dir,
     assert len(set(rows)) == len(rows)
 
 
+@pytest.mark.slow
 def test_a_run_with_no_change_embeds_nothing_and_loads_no_model(tmp_path, corpus_dir, embedder):
     docs, index = tmp_path / "docs", tmp_path / "idx"
     shutil.copytree(corpus_dir, docs)
@@ -219,6 +221,7 @@ def test_an_unchanged_broken_file_is_not_read_again_and_nothing_is_rebuilt(tmp_p
     assert gone.skipped == [] and json.loads((index / MANIFEST).read_text())["skipped"] == {}
 
 
+@pytest.mark.slow
 def test_documents_and_texts_follow_a_build_made_by_another_process(tmp_path, corpus_dir, embedder):
     docs, index = tmp_path / "docs", tmp_path / "idx"
     shutil.copytree(corpus_dir, docs)

@@ -12,9 +12,8 @@ from qa import (
     Retriever,
     build_index,
 )
-from qa.index.manifest import MANIFEST
-from qa.read.formats import READING_RULES
-from qa.read.passages import PASSAGE_RULES
+from qa.format_history import CHANGES, REREAD, RESPLIT, version
+from qa.index.manifest import MANIFEST, Manifest
 
 
 class CountingEmbedder(Embedder):
@@ -139,21 +138,24 @@ def test_index_from_another_format_version_is_refused(tmp_path, index_dir):
         Retriever.load(old)
 
 
-@pytest.mark.parametrize(("rules", "version"), [("passage_rules", PASSAGE_RULES), ("reading_rules", READING_RULES)])
-def test_documents_read_or_split_under_older_rules_are_read_again(tmp_path, corpus_dir, embedder, rules, version):
+@pytest.mark.parametrize(("rules", "kind"), [("passage_rules", RESPLIT), ("reading_rules", REREAD)])
+def test_documents_read_or_split_under_older_rules_are_read_again(tmp_path, corpus_dir, embedder, rules, kind):
     docs = tmp_path / "docs"
     shutil.copytree(corpus_dir, docs)
     index = tmp_path / "idx"
     build_index([docs], index, embedder=embedder, progress=False)
     manifest = json.loads((index / MANIFEST).read_text())
     del manifest["documents"]["tides.txt"][rules]  # as written before the rules had a version
-    manifest["documents"]["honeybees.md"][rules] = version - 1
+    manifest["documents"]["honeybees.md"][rules] = version(kind) - 1
     (index / MANIFEST).write_text(json.dumps(manifest))
+    missed = Manifest.load(index).missed_changes()
+    assert [change.needs for change in missed] == [kind] and missed[0] == [c for c in CHANGES if c.needs == kind][-1]
 
     report = build_index([docs], index, embedder=embedder, progress=False)
     assert (report.updated, report.unchanged) == (2, 3)
     records = json.loads((index / MANIFEST).read_text())["documents"]
-    assert {r[rules] for r in records.values()} == {version}
+    assert {r[rules] for r in records.values()} == {version(kind)}
+    assert Manifest.load(index).missed_changes() == []
     report = build_index([docs], index, embedder=embedder, progress=False)
     assert (report.updated, report.unchanged) == (0, 5)
 

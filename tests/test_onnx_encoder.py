@@ -84,6 +84,7 @@ def test_batches_go_shortest_first_within_their_limits():
     assert token_batches([], 3, 64) == []
 
 
+@pytest.mark.slow
 def test_folder_saved_by_sentence_transformers_matches(reference, tmp_path):
     reference.save(str(tmp_path / "saved"))  # today's format: pooling_mode, max length in tokenizer_config.json
     assert supports(tmp_path / "saved")
@@ -112,6 +113,7 @@ def test_model_settings_are_followed(tmp_path, changes):
     assert cosines(OnnxEncoder(folder, "onnx").encode(texts), model, texts).min() >= AGREEMENT
 
 
+@pytest.mark.slow
 def test_encode_question_imports_no_torch(light):  # light: the model is exported already
     code = ("import sys; from qa import Embedder; vector = Embedder().encode_question('Who makes the MK-20?'); "
             "print(vector.shape, sorted({'torch', 'transformers', 'sentence_transformers'} & set(sys.modules)))")
@@ -161,6 +163,7 @@ def test_int8_vectors_stay_close_to_fp32(reference):
     assert agreement.min() >= 0.97 and agreement.mean() >= 0.985
 
 
+@pytest.mark.slow
 def test_folder_with_pytorch_model_bin_answers_questions(tmp_path, corpus_dir, monkeypatch, capfd):
     """A model folder whose weights are pytorch_model.bin indexes, then answers (it used to raise
     FileNotFoundError on every question), built into an empty model cache, printing nothing."""

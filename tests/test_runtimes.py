@@ -13,12 +13,12 @@ import pytest
 import torch
 
 from qa import Embedder, Retriever, build_index
+from qa.answer.model import shipped_model
 from qa.config import DEFAULT_MODEL
 from qa.embed.model import RUNTIMES, cpu_has_bf16
 from qa.errors import IndexMismatch, InvalidInput
 from qa.index.calibration import save_calibration
 from qa.index.manifest import MANIFEST
-from qa.scoring import built_in_threshold
 
 BUNDLED_ARTICLE = Path(__file__).parent.parent / "docs" / "nato-cluster-munitions.txt"
 
@@ -87,16 +87,17 @@ def test_onnx_runtimes_need_a_local_bert_folder_and_the_cpu():
 def test_thresholds_are_per_model_and_runtime(index_dir, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(index_dir, copy)
-    assert Retriever.load(copy).not_found_threshold == built_in_threshold(DEFAULT_MODEL, "onnx-int8")
+    assert Retriever.load(copy).not_found_threshold == shipped_model().threshold
     save_calibration(copy, 0.5, model=DEFAULT_MODEL)
     assert manifest(copy)["not_found"]["runtime"] == "onnx-int8"
     assert Retriever.load(copy).not_found_threshold == 0.5
     data = manifest(copy)
     data["runtime"] = "onnx"  # the stored threshold was set for int8 vectors
     (copy / MANIFEST).write_text(json.dumps(data), encoding="utf-8")
-    assert Retriever.load(copy).not_found_threshold == built_in_threshold(DEFAULT_MODEL, "onnx")
+    assert Retriever.load(copy).not_found_threshold == shipped_model().threshold
 
 
+@pytest.mark.slow
 def test_loading_a_model_prints_nothing():
     """The Python API prints nothing unasked: no "Loading weights" bar from transformers."""
     code = ("from qa import Embedder; Embedder(precision='float32').encode(['Who makes the MK-20?']); "

@@ -165,6 +165,7 @@ def test_chat_command_checks_the_login_form(tmp_path):
     assert "--docs-dir" in CliRunner().invoke(cli, ["chat", "--help"]).output
 
 
+@pytest.mark.slow
 def test_importing_the_page_leaves_hugging_face_online_mode_alone():
     import subprocess
     import sys

@@ -3,9 +3,10 @@ nothing they could not index, a `qa index` run is waited for, and documents can 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
-import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -72,26 +73,36 @@ def test_an_upload_never_takes_the_name_of_an_indexed_document(page_folders, emb
     assert "Each pelican eats" in retriever.document_text("pelicans.md")
 
 
-def hold_the_lock(index_dir, seconds: float) -> threading.Thread:
-    """Hold the index's write lock in a thread, as a `qa index` run does while it writes."""
-    taken = threading.Event()
+@contextlib.contextmanager
+def lock_held(index_dir) -> Iterator[None]:
+    """Hold the index's write lock in a thread, as a `qa index` run does while it writes, until the block ends."""
+    taken, release = threading.Event(), threading.Event()
 
     def hold():
         with write_lock(index_dir):
             taken.set()
-            time.sleep(seconds)
+            release.wait()
 
     thread = threading.Thread(target=hold)
     thread.start()
     taken.wait()
-    return thread
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join()
 
 
 def test_upload_waits_while_qa_index_writes_then_indexes(page_folders, embedder):
     retriever, docs, uploads = page_folders
-    holder = hold_the_lock(retriever.index_dir, 2.5)
-    updates = upload(retriever, docs, embedder, uploads / "otters.txt")
-    holder.join()
+    handler = add_documents(docs, retriever.index_dir, embedder, [str(uploads / "otters.txt")], [])
+    updates = []
+    with lock_held(retriever.index_dir):
+        for report, _ in handler:
+            updates.append(shown(report))
+            if "Another `qa index` run is writing the index" in updates[-1]:
+                break  # the page says it waits: now the other run may finish
+    updates += [shown(report) for report, _ in handler]
     waiting = [u for u in updates if "Another `qa index` run is writing the index" in u]
     assert waiting and "otters.txt will be indexed as soon as it has finished" in waiting[0]
     assert "Indexed:otters.txt" in updates[-1].replace("\n", "")
@@ -100,10 +111,9 @@ def test_upload_waits_while_qa_index_writes_then_indexes(page_folders, embedder)
 
 def test_upload_gives_up_after_waiting_and_takes_its_file_back_out(page_folders, embedder, monkeypatch):
     retriever, docs, uploads = page_folders
-    monkeypatch.setattr(ui.documents, "LOCK_WAIT_S", 0.5)
-    holder = hold_the_lock(retriever.index_dir, 3)
-    final = upload(retriever, docs, embedder, uploads / "otters.txt")[-1]
-    holder.join()
+    monkeypatch.setattr(ui.documents, "LOCK_WAIT_S", 0)  # how long it waits is the setting's business
+    with lock_held(retriever.index_dir):
+        final = upload(retriever, docs, embedder, uploads / "otters.txt")[-1]
     assert "otters.txt: Another `qa index`" in final and "(not kept in the documents folder)" in final
     assert not (docs / "otters.txt").exists()
 

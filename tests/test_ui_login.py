@@ -44,6 +44,7 @@ def test_the_login_guard_is_found_on_this_gradio_and_refused_without_one():
         login_dependencies(FastAPI())
 
 
+@pytest.mark.slow
 def test_page_serves_and_guards_documents_behind_a_slow_login(ui_retriever, embedder):
     demo = start(ui_retriever, embedder=embedder, port=free_port(), auth=("ann", "pw"))
     try:

@@ -7,21 +7,14 @@ searched so the person can see it and ask the whole question instead.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from qa import parse_question
 
 MAX_CARRIED = 6
 """At most this many terms are carried over from the previous turn."""
 
 _OPENERS = ("what about", "how about", "what of", "and ", "same for")
-_PRONOUNS = frozenset("it its they them their theirs this that these those he him his she her hers there".split())
-_STOPWORDS = _PRONOUNS | frozenset(
-    """a an the and or but of to in on at by for with from as about into over than then so if
-    what who whom whose which when where why how is are was were be been being do does did done
-    have has had can could will would shall should may might must not no yes any some more most
-    much many also just only very we us our you your i me my here tell please know say said""".split()
-)
-_WORD = re.compile(r"\w[\w-]*")
 
 
 @dataclass(frozen=True)
@@ -40,14 +33,7 @@ class Interpretation:
 
 def key_terms(text: str) -> list[str]:
     """The content words of ``text`` in order, without repeats (case-insensitive)."""
-    seen: set[str] = set()
-    terms = []
-    for word in _WORD.findall(text):
-        folded = word.casefold()
-        if len(word) > 1 and folded not in _STOPWORDS and folded not in seen:
-            seen.add(folded)
-            terms.append(word)
-    return terms
+    return list(parse_question(text).key_words)
 
 
 def _is_name(term: str) -> bool:
@@ -63,9 +49,9 @@ def _substitutes(question: str) -> bool:
 def leans_on_context(question: str) -> bool:
     """True when ``question`` can't stand alone: it opens like a follow-up, or has almost no
     content words of its own, or refers back with a pronoun and names little else."""
-    own_terms = len(key_terms(question))
-    refers_back = any(word in _PRONOUNS for word in _WORD.findall(question.casefold()))
-    return _substitutes(question) or own_terms <= 1 or (refers_back and own_terms <= 3)
+    parsed = parse_question(question)
+    own_terms = len(parsed.key_words)
+    return _substitutes(question) or own_terms <= 1 or (parsed.refers_back and own_terms <= 3)
 
 
 def interpret(question: str, previous: Interpretation | None = None) -> Interpretation:

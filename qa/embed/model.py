@@ -42,12 +42,10 @@ def _model_location(name: str) -> str:
 class Embedder:
     """A sentence-transformers model run by one of :data:`RUNTIMES`; loads on first use.
 
-    ``torch``: sentence-transformers on PyTorch, on CUDA in fp16 when a GPU is present, else on
-    the CPU in bf16 where the CPU supports it (2.6-2.9x faster than fp32 at cosine 0.9999), else
-    fp32. ``onnx`` and ``onnx-int8``: ONNX Runtime on the CPU, fp32 or with int8 weights, for
-    BERT-type model folders (:mod:`qa.embed.onnx_encoder`). The default (``$QA_RUNTIME`` or ``auto``)
-    is ``torch`` on a GPU or for models ONNX Runtime can't run here, else :data:`CPU_RUNTIME`.
-    Single questions go through :meth:`encode_question`, which needs no torch for such folders.
+    ``torch``: fp16 on a GPU, else bf16 where the CPU has it, else fp32. ``onnx`` and
+    ``onnx-int8``: ONNX Runtime on the CPU, fp32 or int8 weights, for BERT-type model folders
+    (:mod:`qa.embed.onnx_encoder`). The default (``$QA_RUNTIME`` or ``auto``) is ``torch`` on a GPU
+    or for models ONNX Runtime can't run, else :data:`CPU_RUNTIME`.
     """
 
     def __init__(self, model: str | None = None, *, device: str | None = None, precision: str | None = None,

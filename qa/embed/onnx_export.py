@@ -1,18 +1,10 @@
-"""Build, once per model and machine, the ONNX files that ONNX Runtime embeds with (fp32 and int8).
+"""The ONNX files that ONNX Runtime embeds with (fp32 and int8), made once per model folder and cached.
 
-The export runs the model folder through PyTorch (``torch.onnx.export``), fuses attention,
-GELU and layer norms with ONNX Runtime's transformer optimiser, and for ``onnx-int8`` quantises
-the weights of the matrix products to int8 (dynamic quantisation: activations are quantised per
-batch at run time). Nothing is downloaded. sentence-transformers' own ``backend="onnx"`` and its
-export helpers need optimum-onnx, which requires transformers < 4.58 while sentence-transformers 6
-requires transformers 5, so qa calls the same tools (torch's exporter, ONNX Runtime's optimiser and
-quantiser) itself.
-
-The files go to a cache folder, not beside the model (often read-only site-packages) nor in an
-index folder (one model serves many indexes): ``$QA_CACHE_DIR``, else ``$XDG_CACHE_HOME/qa``,
-else ``~/.cache/qa``, under ``onnx/<digest>/``. The digest covers the model folder's config and
-weight files (name, size, modification time) and :data:`EXPORT_FORMAT`, so a changed model is
-exported anew; a missing file is rebuilt on first use (10-20 s, and it imports torch).
+qa runs torch's exporter and ONNX Runtime's optimiser and quantiser itself: sentence-transformers'
+``backend="onnx"`` needs optimum-onnx, which does not work with its transformers 5. Nothing is
+downloaded. The files go to ``$QA_CACHE_DIR`` (else ``$XDG_CACHE_HOME/qa``, else ``~/.cache/qa``)
+under ``onnx/<digest>/``, a digest of the model's config and weight files and of the export's
+version (``qa.format_history``); a missing file is made on first use (10-20 s; it imports torch).
 """
 
 from __future__ import annotations
@@ -27,11 +19,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from qa.config import cache_dir
+from qa.format_history import REEXPORT, version
 
 logger = logging.getLogger(__name__)
 
-EXPORT_FORMAT = 1
-"""Version of how the files are made; a new one makes every cached export stale."""
 ONNX_FILES = {"onnx": "model-fp32.onnx", "onnx-int8": "model-int8.onnx"}
 """The file each ONNX runtime loads."""
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -46,7 +37,7 @@ def export_folder(model_folder: str | os.PathLike) -> Path:
     so copies of a folder that share its weights share its export.
     """
     folder = Path(model_folder)
-    digest = hashlib.sha256(f"{EXPORT_FORMAT}".encode())
+    digest = hashlib.sha256(f"{version(REEXPORT)}".encode())
     digest.update((folder / "config.json").read_bytes())
     for name in WEIGHT_FILES:
         path = folder / name

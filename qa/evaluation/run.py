@@ -1,18 +1,10 @@
-"""Measure retrieval and answer quality on a public dataset through the public API (`qa eval`).
+"""`qa eval`: the current configuration measured on a BEIR folder or a SQuAD v1/v2 file (public API only).
 
-Two formats:
-
-- BEIR (a folder with ``corpus.jsonl``, ``queries.jsonl``, ``qrels/test.tsv``): every corpus
-  entry (title, blank line, text) becomes one document; a document ranks by its best passage;
-  nDCG@10, Recall@100 and MRR@10 come from ``pytrec_eval``, the TREC reference implementation.
-- SQuAD v1 or v2 (``{"data": [{"title", "paragraphs": [{"context", "qas"}]}]}``): each article is
-  one document (paragraphs joined by blank lines); on the answerable questions, passage hit@k,
-  quote hit@1 (the first quote contains a gold answer, on word boundaries), words in the first
-  quote and the answered rate. SQuAD 2.0's ``is_impossible`` questions, about the indexed
-  articles but answered by none, must be refused; so must, with ``holdout=N``, the questions of
-  the last N articles, which are left out of the index.
-
-The index of a dataset is built once per dataset, model and hold-out, and reused.
+BEIR: every corpus entry is one document, ranked by its best passage; nDCG@10, Recall@100 and
+MRR@10. SQuAD: every article is one document; passage hit@k, quote hit@1, words in the first
+quote and the answered rate on the answerable questions, and the refused rate on SQuAD 2.0's
+unanswerable ones and, with ``holdout=N``, on the questions of the last N articles, left out of
+the index.
 """
 
 from __future__ import annotations
@@ -50,7 +42,7 @@ def evaluate(dataset: str | os.PathLike, *, index_dir: str | os.PathLike | None 
     """Measure the current configuration on ``dataset`` (BEIR folder or SQuAD file).
 
     Example:
-        >>> evaluate("../shared/eval/scifact").ndcg_at_10
+        >>> evaluate("scifact").ndcg_at_10  # a BEIR folder
     """
     if holdout < 0:
         raise InvalidInput(f"holdout must be 0 or more, not {holdout}.")

@@ -1,13 +1,9 @@
 """BM25 over passages (bm25s): the lexical half of hybrid retrieval, saved beside the vectors.
 
-Words the question shares with a passage find answers that embeddings of a small model miss
-(names, numbers, rare terms); meanings the embeddings catch find answers worded differently.
-The retriever fuses both. The index is one ``.npz`` file of plain arrays (bm25s's sparse
-score matrix, the vocabulary and the passage ids), loaded without pickle.
-
-Scores are reported normalised: a passage's BM25 score divided by the most that the
-question's words score in any passage of the index, so 1.0 means "holds every question word as
-strongly as the best passage for each" and scores compare across questions.
+The index is one ``.npz`` file of plain arrays, loaded without pickle. Scores are normalised: a
+passage's BM25 score over the most the question's words score in any passage, so 1.0 means
+"holds every question word as strongly as the best passage for each" and scores compare across
+questions.
 """
 
 from __future__ import annotations

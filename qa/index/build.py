@@ -27,6 +27,7 @@ from qa.config import (
 )
 from qa.embed.model import Embedder, canonical_model_name, check_runtime
 from qa.errors import EmptyCorpus, PathNotFound, UnsupportedDocument
+from qa.format_history import REREAD, RESPLIT, version
 from qa.index import copies
 from qa.index.feed import FileSource, embed_in_process
 from qa.index.folder import check_folder, remove_leftovers, write_lock
@@ -43,8 +44,6 @@ from qa.index.writer import Checkpoint, StoreWriter
 from qa.progress import progress_bar
 from qa.read.dates import iso_date
 from qa.read.files import SourceFile, file_hash, find_files, shown_path
-from qa.read.formats import READING_RULES
-from qa.read.passages import PASSAGE_RULES
 from qa.results import Document, IndexReport, Skipped
 
 logger = logging.getLogger(__name__)
@@ -230,8 +229,8 @@ class _Plan:
                 skipped.append(Skipped(shown_path(file.path), before.reason))
                 self.skip_records[file.source] = before
             # A document read or split under older rules is read again, even when unchanged.
-            elif (record and record.hash == digest and record.passage_rules == PASSAGE_RULES
-                  and record.reading_rules == READING_RULES):
+            elif (record and record.hash == digest and record.passage_rules == version(RESPLIT)
+                  and record.reading_rules == version(REREAD)):
                 self.unchanged.append(file.source)
             else:
                 self.to_load.append((file, digest))
@@ -317,5 +316,5 @@ def _record(plan: _Plan, file: SourceFile, digest: str, document: Document) -> D
     # A document keeps the root it was first indexed under, so that folder's runs can remove it.
     root = (known.root if known else None) or file.root
     return DocumentRecord(hash=digest, path=document.path, title=document.title, root=root,
-                          passage_rules=PASSAGE_RULES, size=info.st_size, mtime_ns=info.st_mtime_ns,
-                          reading_rules=READING_RULES, date=iso_date(document.metadata.get("date")))
+                          passage_rules=version(RESPLIT), size=info.st_size, mtime_ns=info.st_mtime_ns,
+                          reading_rules=version(REREAD), date=iso_date(document.metadata.get("date")))

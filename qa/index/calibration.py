@@ -7,14 +7,14 @@ from dataclasses import replace
 
 from qa.embed.model import canonical_model_name
 from qa.errors import InvalidInput
+from qa.format_history import RECALIBRATE, version
 from qa.index.folder import write_lock
 from qa.index.manifest import Calibration, Manifest
-from qa.scoring import CONFIDENCE_SCALE
 
 
 def save_calibration(index_dir: str | os.PathLike, threshold: float, *, model: str, note: str = "") -> None:
     """Store a not-found threshold in the index's manifest with the model and confidence formula
-    (``CONFIDENCE_SCALE``) it was set for.
+    (its ``re-calibrate`` version in ``qa.format_history``) it was set for.
 
     The retriever uses it only while the index is built with that model; later builds keep it.
     """
@@ -22,5 +22,6 @@ def save_calibration(index_dir: str | os.PathLike, threshold: float, *, model: s
         raise InvalidInput(f"A not-found threshold is between 0 and 1, not {threshold}.")
     with write_lock(index_dir):
         manifest = Manifest.load(index_dir)
-        calibration = Calibration(canonical_model_name(model), threshold, CONFIDENCE_SCALE, note, manifest.runtime)
+        calibration = Calibration(canonical_model_name(model), threshold, version(RECALIBRATE), note,
+                                  manifest.runtime)
         replace(manifest, not_found=calibration).save(index_dir)

@@ -1,15 +1,9 @@
 """``qa index --cluster``: read, split and embed on a Ray cluster; plan and write here.
 
-This process makes the same plan as a plain run (hashes, removals, skip memory, model check),
-holds the index folder's lock and is the only writer, so a run killed at any point leaves the
-previous index answering. Files go out in small chunks to Ray tasks that read them (through qa's
-reader process, with the same limits as here) and split them on CPU workers; their sentences go
-in batches of about 2,048 to a pool of Ray actors that each hold the model, on a GPU where the
-cluster has GPUs. Only a few chunks and batches are out at a time, so memory stays bounded, and
-results are taken in the files' order, so the index is the one a plain run writes.
-
-Every node needs the same qa (and model) installed and must see the documents at the same path.
-A Ray cluster trusts its nodes (objects travel between them pickled): run it on machines you control.
+This process alone holds the lock and writes, and results are taken in the files' order, so the
+index is the one a plain run writes. Every node needs the same qa and model installed and must see
+the documents at the same path. A Ray cluster trusts its nodes (objects travel between them
+pickled): run it on machines you control.
 """
 
 from __future__ import annotations
@@ -29,15 +23,9 @@ from typing import TYPE_CHECKING, Any
 from qa.config import VERSION, max_text_bytes, read_timeout
 from qa.embed.model import Embedder
 from qa.errors import InvalidInput, QAError, UnsupportedDocument
-from qa.index.feed import (
-    Build,
-    EmbeddedFile,
-    FileSource,
-    embed_in_order,
-    read_and_split,
-)
+from qa.format_history import CHANGES
+from qa.index.feed import Build, EmbeddedFile, FileSource, embed_in_order, read_and_split
 from qa.read.files import SourceFile, file_hash
-from qa.read.passages import PASSAGE_RULES
 
 if TYPE_CHECKING:
     import numpy as np
@@ -308,7 +296,7 @@ def _read_on_cluster(ray: Any, files: list[tuple[SourceFile, str]], pool: _Worke
                                            runtime_env=_worker_env())
     size = max(1, min(FILES_PER_TASK, math.ceil(len(files) / (2 * pool.reads_ahead))))
     chunks = (files[start : start + size] for start in range(0, len(files), size))
-    expected = (VERSION, PASSAGE_RULES)
+    expected = (VERSION, len(CHANGES))
     out = deque(read.remote(chunk, expected) for chunk in itertools.islice(chunks, pool.reads_ahead))
     while out:
         results = _get(ray, out.popleft())
@@ -324,9 +312,9 @@ def _read_files(chunk: list[tuple[SourceFile, str]], expected: tuple[str, int]) 
     import ray
 
     node = ray.util.get_node_ip_address()
-    if (VERSION, PASSAGE_RULES) != expected:
-        raise ClusterError(f"Ray node {node} runs qa {VERSION} (passage rules {PASSAGE_RULES}), this machine "
-                           f"qa {expected[0]} (rules {expected[1]}): install the same qa on every node.")
+    if (VERSION, len(CHANGES)) != expected:
+        raise ClusterError(f"Ray node {node} runs qa {VERSION} (format history {len(CHANGES)}), this machine "
+                           f"qa {expected[0]} (history {expected[1]}): install the same qa on every node.")
     results = []
     for file, digest in chunk:
         try:

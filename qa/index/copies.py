@@ -1,17 +1,10 @@
 """Copies of one story: near-identical documents, found at index time from their sentences.
 
-The same wire story saved from three sites, or one article saved as HTML and as PDF, should be
-quoted once, with the other copies named ("also in"). At index time each document's distinct
-sentences of some length are hashed (as their letters and digits alone, case folded) into
-the store's ``copy_keys`` table. Two documents are copies when they share at least
-:data:`MIN_SHARED` such sentences and those make up :data:`MIN_CONTAINMENT` of the shorter
-one's; copies of copies form one group, recorded in each document's manifest record
-(``copy_group``: the first id of the group). Different outlets' own reporting of the same
-event shares a quoted statement or two, not most of its sentences, and stays apart.
-
-Groups are recomputed from the table at every build, so adding, changing and removing
-documents keeps them right. At answer time a group only says where to look: a passage or
-quote is "also in" another document only if that document's text holds it.
+Two documents are copies when they share at least :data:`MIN_SHARED` sentences of
+:data:`MIN_WORDS` words or more (compared by their letters and digits) and those make up
+:data:`MIN_CONTAINMENT` of the shorter one's; copies of copies form one group (``copy_group`` in
+each manifest record), recomputed at every build. A passage or quote is "also in" a copy only if
+that copy's text holds it.
 """
 
 from __future__ import annotations
@@ -21,14 +14,12 @@ import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 
+from qa.format_history import RECOPY, version
 from qa.index.manifest import Manifest
 from qa.results import Span
 from qa.text.sentences import word_count
 from qa.text.words import letters_and_digits
 
-COPY_RULES = 1
-"""Version of the rules below (and of the dates kept in manifest records); an index made under
-another version is brought up to date by the next ``qa index``, from what it stores."""
 MIN_WORDS = 5
 """Shorter sentences ("Share this article.", a heading) are not evidence of a copy."""
 MIN_SHARED = 3
@@ -64,7 +55,7 @@ def sentence_keys(text: str, sentences: Iterable[Span]) -> set[int]:
 
 def outdated(manifest: Manifest) -> bool:
     """Whether the index was made under other copy rules: the next build brings it up to date."""
-    return manifest.copy_rules != COPY_RULES
+    return manifest.copy_rules != version(RECOPY)
 
 
 def create_table(db: sqlite3.Connection) -> None:

@@ -1,12 +1,9 @@
 """The index folder on disk: one writer at a time, private to its owner, and only qa's own files.
 
-Every data file a build is about to write is first recorded in the folder's journal
-(``.qa-pending``), with the current build's files. Whatever the journal lists and the manifest
-then in place does not name is a leftover of the previous or an interrupted build: it is deleted
-after the swap, or at the start of the next run if the build was killed. Nothing else is ever deleted:
-a folder that holds files qa did not write (or the documents themselves) is refused as an index
-folder. The folder is created ``0700`` and its files ``0600``: it holds the full text of the
-documents.
+A build first records the files it will write in the folder's journal (``.qa-pending``); what the
+journal lists and the manifest does not name is a leftover, deleted after the swap or by the next
+run. Nothing else is ever deleted: a folder holding files qa did not write is refused. The folder
+is ``0700`` and its files ``0600``: they hold the documents' full text.
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import IndexCorrupt, IndexMismatch, IndexNotFound
+from qa.format_history import REBUILD, RECALIBRATE, RECOPY, REREAD, RESPLIT, Change, changes_since, version
 
-FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 MANIFEST_TMP = f".{MANIFEST}.tmp"
 """The manifest is written here first, then renamed over ``manifest.json``."""
@@ -55,8 +55,8 @@ class DocumentRecord:
     """The file's size and modification time when it was indexed: the page serves the original
     file only while both still match."""
     reading_rules: int = 1
-    """Version of the rules it was read under (qa.read.formats.READING_RULES), as passage_rules is of
-    the rules it was split under (qa.read.passages.PASSAGE_RULES)."""
+    """The reading and splitting rules it was read and split under (``qa.format_history``: the
+    versions of ``re-read`` and ``re-split``)."""
     date: str | None = None
     """Its publication date (ISO 8601) from its own metadata, where it gives one (``qa.read.dates``)."""
     copy_group: str | None = None
@@ -97,7 +97,7 @@ class Manifest:
     passages: int
     sentences: int
     documents: dict[str, DocumentRecord]
-    format: int = FORMAT_VERSION
+    format: int = version(REBUILD)
     qa_version: str = ""
     built_at: str = ""
     build: str = ""
@@ -110,8 +110,8 @@ class Manifest:
     """What made the vectors (``qa.embed.RUNTIMES``); indexes from before runtimes: torch. An index
     holds one runtime's vectors: int8 and fp32 vectors of a sentence differ (cosine 0.99)."""
     copy_rules: int = 0
-    """The version of the copy rules (``qa.index.copies.COPY_RULES``) that the records' dates and copy
-    groups were made under; 0 in indexes from before they were kept."""
+    """The version of the copy rules (``qa.format_history``'s ``re-mark copies``) that the records'
+    dates and copy groups were made under; 0 in indexes from before they were kept."""
 
     @classmethod
     def load(cls, index_dir: str | os.PathLike) -> Manifest:
@@ -125,10 +125,10 @@ class Manifest:
             raise damaged(index_dir, f"{MANIFEST} can't be read ({type(err).__name__})") from err
         if not isinstance(data, dict):
             raise damaged(index_dir, f"{MANIFEST} is not a JSON object")
-        if data.get("format", FORMAT_VERSION) != FORMAT_VERSION:
+        if data.get("format", version(REBUILD)) != version(REBUILD):
             raise IndexMismatch(
                 f"The index at {shown(index_dir)} has format {data.get('format')!r}; this qa reads format "
-                f"{FORMAT_VERSION}. {rebuild_hint(index_dir)}"
+                f"{version(REBUILD)}. {rebuild_hint(index_dir)}"
             )
         try:
             return _parse(data)
@@ -154,14 +154,25 @@ class Manifest:
             del data["index_type"]
         return data
 
-    def threshold_for(self, scale: int) -> float | None:
+    @property
+    def not_found_threshold(self) -> float | None:
         """The calibrated not-found threshold, if one was set for this index's model and runtime and
-        for the confidence formula ``scale``."""
+        for today's confidence formula."""
         calibration = self.not_found
         if (calibration and (calibration.model, calibration.runtime, calibration.scale)
-                == (self.model, self.runtime, scale)):
+                == (self.model, self.runtime, version(RECALIBRATE))):
             return calibration.threshold
         return None
+
+    def missed_changes(self) -> list[Change]:
+        """The changes to what an index holds (``qa.format_history``) made since this one was built."""
+        recorded = {REBUILD: self.format, RECOPY: self.copy_rules}
+        if self.documents:
+            recorded[REREAD] = min(record.reading_rules for record in self.documents.values())
+            recorded[RESPLIT] = min(record.passage_rules for record in self.documents.values())
+        if self.not_found:
+            recorded[RECALIBRATE] = self.not_found.scale
+        return changes_since(recorded)
 
 
 def runtime_mismatch(index_dir: str | os.PathLike, built_with: str, asked: str) -> IndexMismatch:
@@ -227,7 +238,7 @@ def _parse(data: dict[str, Any]) -> Manifest:
         passages=_typed(data, "passages", int),
         sentences=_typed(data, "sentences", int),
         documents={source: _record(DocumentRecord, source, record) for source, record in documents.items()},
-        format=FORMAT_VERSION,
+        format=version(REBUILD),
         qa_version=str(data.get("qa_version", "")),
         built_at=str(data.get("built_at", "")),
         build=str(data.get("build", "")),

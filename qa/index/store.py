@@ -1,14 +1,9 @@
-"""The index folder: FAISS indexes, an SQLite file of documents and passages, and manifest.json.
+"""Reading one build of an index folder: FAISS indexes, an SQLite file of documents and passages, BM25.
 
-Sentences are the unit that is embedded; a passage's vector is the normalised mean of its
-sentences' vectors, so each sentence passes through the model once and quotes can be scored
-without embedding anything at question time.
-
-Each build writes new, uniquely named data files; ``manifest.json``, which names them, is
-replaced atomically last. A build killed at any moment therefore leaves the previous manifest
-pointing at the previous, untouched files. Nothing in the folder is ever executed on load, and
-a damaged folder is reported as ``IndexCorrupt`` (what is wrong, and the command that fixes it),
-also when the damage only shows while answering.
+A passage's vector is the normalised mean of its sentences', so each sentence is embedded once and
+quotes are scored without embedding at question time. A damaged folder is reported as
+``IndexCorrupt`` (what is wrong, and the command that fixes it), also when the damage only shows
+while answering.
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
-"""FAISS vector indexes, chosen by size: exact search for small collections, IVF above.
+"""FAISS vector indexes of unit vectors under qa's own int64 ids, chosen by size.
 
-Every index maps qa's own int64 ids to unit vectors, so documents can be removed by id, and
-stored vectors can be read back by id for re-scoring. Small collections use an exact flat index
-(``IndexIDMap2(IndexFlatIP)``); from :data:`EXACT_MAX_VECTORS` vectors on, an inverted-file
-index with 8-bit scalar quantisation (``IndexIVFScalarQuantizer`` with a hash-table id map) is
-4x smaller and searches a few percent of the vectors. Exact indexes are memory-mapped when read;
-IVF indexes are read into memory (see :func:`read`).
+Below :data:`EXACT_MAX_VECTORS` vectors an exact flat index, memory-mapped when read; from there
+on IVF with 8-bit scalar quantisation (4x smaller, searching a few percent of the vectors), read
+into memory (see :func:`read`). Vectors are removed and read back by id.
 """
 
 from __future__ import annotations

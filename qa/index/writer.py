@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import DEFAULT_INDEX_TYPE, VERSION
+from qa.format_history import RECOPY, version
 from qa.index import copies
 from qa.index import vectors as vector_index
 from qa.index.folder import make_private, record_pending, remove_leftovers
@@ -193,7 +194,7 @@ class StoreWriter:
             skipped=skipped,
             not_found=self._not_found,
             runtime=self.runtime,
-            copy_rules=copies.COPY_RULES,
+            copy_rules=version(RECOPY),
         )
         manifest.save(self.index_dir, before_swap=lambda: self._checkpoint("swap"))
         self._checkpoint("after-swap")

@@ -22,9 +22,6 @@ MIN_PARAGRAPH_WORDS = 75
 """A passage ends with its paragraph once it holds this many words; shorter paragraphs (headings,
 one-line items) join the next. Passages that follow paragraphs rank better than fixed windows
 that straddle them (xquad-dev passage hit@1 0.936 -> 0.961; see README "Quality")."""
-PASSAGE_RULES = 2
-"""Version of the rules above, kept with each indexed document: ``qa index`` re-splits a document
-indexed under other rules (version 1 cut fixed windows across paragraphs)."""
 
 
 def split_passages(document: Document, target_words: int = TARGET_WORDS, max_words: int = MAX_WORDS) -> list[Passage]:

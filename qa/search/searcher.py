@@ -88,6 +88,12 @@ class Searcher:
         """The model that embeds questions: the index's own model and runtime, loaded when first used."""
         return self._embedder
 
+    @property
+    def missed_changes(self) -> list[str]:
+        """The changes to what an index holds made since this index was built, one line each with
+        what brings it up to date (``qa.format_history``); empty for an index that is current."""
+        return [change.describe() for change in self._store.manifest.missed_changes()]
+
     def reload(self) -> bool:
         """Switch to the folder's newest build if it changed; True when it did.
 

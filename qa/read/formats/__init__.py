@@ -6,7 +6,7 @@ without its suffix, the title of last resort.
 
 from qa.read.formats.html import read_html
 from qa.read.formats.pdf import read_pdf
-from qa.read.formats.reading import READING_RULES, Reading
+from qa.read.formats.reading import Reading
 from qa.read.formats.text import decode_text, read_markdown, read_text
 
-__all__ = ["READING_RULES", "Reading", "decode_text", "read_html", "read_markdown", "read_pdf", "read_text"]
+__all__ = ["Reading", "decode_text", "read_html", "read_markdown", "read_pdf", "read_text"]

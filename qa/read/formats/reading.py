@@ -15,10 +15,6 @@ from dataclasses import dataclass, field
 
 from qa.results import PageSpan
 
-READING_RULES = 2
-"""Version of the reading rules, kept with each indexed document: ``qa index`` reads a document
-again when it was read under other rules (version 1 kept line breaks and took a truncated first
-line as the title)."""
 BLOCK_BREAK = "\n\n"
 HEADLINE_MAX_WORDS = 20
 """A first line of at most this many words, without closing punctuation, reads as a headline."""
