@@ -1,4 +1,4 @@
-"""Ablation: each retrieval and quoting idea measured on SciFact, xquad-dev and bbc-news with `qa eval`'s code.
+"""Ablation: each retrieval setting measured on SciFact, xquad-dev and bbc-news with `qa eval`'s code.
 
 Prints one row per configuration: SciFact nDCG@10 / Recall@100, xquad-dev passage hit@1 / @5,
 quote hit@1, words in the first quote, answered / refused with 12 articles held out, and on
@@ -22,37 +22,17 @@ from qa.evaluation.cache import DEFAULT_WORK_DIR
 from qa.evaluation.run import evaluate_beir, evaluate_squad
 from qa.scoring import DEFAULT_SCORING, Scoring
 
-BEFORE_CALIBRATION = replace(DEFAULT_SCORING, not_found_threshold=0.40, quote_antecedent=False,
-                             best_similarity_weight=0.0, neighbour_margin=0.12, phrases_weight=0.0,
-                             missing_numbers_weight=0.0, quote_passage_first=True)
-"""The threshold before it was calibrated on held-out articles (set by hand on all of xquad-dev),
-without the ideas added after."""
-OLD_QUOTES = replace(BEFORE_CALIBRATION, neighbour_margin=-1.0, quote_passage_first=False)
-"""Quotes of one sentence, passages in retrieval order."""
-CALIBRATED = replace(BEFORE_CALIBRATION, not_found_threshold=0.37)
-"""The threshold calibrated on held-out articles for the best quote's score alone."""
-DENSE_CONFIDENCE = replace(DEFAULT_SCORING, not_found_threshold=0.405, phrases_weight=0.0, missing_numbers_weight=0.0)
-"""The confidence without phrases or numbers, with its threshold calibrated on today's passages."""
 CONFIGS: dict[str, Scoring] = {
-    "dense only": replace(OLD_QUOTES, lexical_weight=0.0),
-    "BM25 only": replace(OLD_QUOTES, dense_weight=0.0),
-    "hybrid, BM25 weight 0.5": replace(OLD_QUOTES, lexical_weight=0.5),
-    "hybrid, BM25 weight 1": replace(OLD_QUOTES, lexical_weight=1.0),
-    "hybrid, BM25 weight 2": replace(OLD_QUOTES, lexical_weight=2.0),
-    "hybrid (0.7)": OLD_QUOTES,
-    "+ neighbour quoting": replace(BEFORE_CALIBRATION, quote_passage_first=False),
-    "+ quote's passage first": BEFORE_CALIBRATION,
-    "+ calibrated threshold": CALIBRATED,
-    "+ pronoun sentence quoted with the one before": replace(CALIBRATED, quote_antecedent=True),
-    "+ confidence takes in the best cosine": replace(DENSE_CONFIDENCE, neighbour_margin=0.12),
-    "+ neighbour margin 0.12 -> 0.15": DENSE_CONFIDENCE,
-    "+ phrases in the confidence": replace(DEFAULT_SCORING, missing_numbers_weight=0.0),
-    "+ numbers the passage lacks": replace(DEFAULT_SCORING, answer_type_weight=0.0, complete_with_fact=False,
-                                           missing_fact_weight=0.0),
-    "+ answer types (kinds of fact)": replace(DEFAULT_SCORING, complete_with_fact=False, missing_fact_weight=0.0),
-    "+ a quote takes in the fact beside it": replace(DEFAULT_SCORING, missing_fact_weight=0.0),
-    "+ a measurable fact no quote holds (final)": DEFAULT_SCORING,
+    "dense only": replace(DEFAULT_SCORING, lexical_weight=0.0),
+    "BM25 only": replace(DEFAULT_SCORING, dense_weight=0.0),
+    "hybrid, BM25 weight 0.5": replace(DEFAULT_SCORING, lexical_weight=0.5),
+    "hybrid, BM25 weight 1": replace(DEFAULT_SCORING, lexical_weight=1.0),
+    "hybrid, BM25 weight 2": replace(DEFAULT_SCORING, lexical_weight=2.0),
+    "passages in retrieval order": replace(DEFAULT_SCORING, quote_passage_first=False),
+    "today (hybrid 0.7, the fitted answer model)": DEFAULT_SCORING,
 }
+"""Retrieval settings around today's; the answer model's own features are ablated by
+cross-validation on the training data (benchmarks/fit_ablation.py)."""
 
 
 def measure(eval_dir: Path, embedder: Embedder, scoring: Scoring) -> dict[str, float]:

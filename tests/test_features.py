@@ -129,6 +129,7 @@ def test_the_overlap_finds_the_ed_and_ing_forms_of_the_question_words():
         return 1.0
 
     assert term_overlap(terms("Who was expecting the parcel?"), terms("The parcel was expected on Monday."), alike) == 1.0
+    assert verb_stem("evacuation") == verb_stem("evacuated")
     assert verb_stem("expecting") == verb_stem("expected") == "expect"
     assert [verb_stem(word) for word in ("need", "bring", "speed")] == ["need", "bring", "speed"]  # too short to cut
 

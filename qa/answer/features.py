@@ -47,6 +47,8 @@ SUBJECT_WEIGHT = 0.25
 """In ``overlap``, a question word found in its document's subject counts this much against 1."""
 FACT_APART_WORDS = 10
 """How near a fact of the asked kind must stand to one of the question's own words, in words."""
+STEM_LETTERS = 6
+"""Words are matched on at most this many first letters (:func:`verb_stem`)."""
 OPENING_CHARS = 600
 """A document's opening sentence is looked for in this many of its first characters."""
 _QUOTED = re.compile(r"[\"“”]")
@@ -127,7 +129,8 @@ def answer_vector(question: Question, rows: np.ndarray, ranker_scores: np.ndarra
     """The :data:`ANSWER_FEATURES` of the question's best candidate (row ``best`` of ``rows``, the
     :func:`sentence_matrix`), quoted as ``quote`` from ``passage`` of ``document``.
 
-    ranker, ranker_gap: the ranker's best score and its lead over the second; best_similarity:
+    ranker, ranker_gap: the log-odds of the best candidate's probability of holding the answer
+    (``ranker_scores``), and its lead over the second's; best_similarity:
     the best cosine of any candidate; phrases, missing_numbers: the share of the question's word
     pairs the passage holds and of its numbers it lacks; lacks_fact: the question asks for a
     measurable fact the quote lacks; other_subject: the quote tells of another subject
@@ -135,7 +138,8 @@ def answer_vector(question: Question, rows: np.ndarray, ranker_scores: np.ndarra
     document holds; kind_*: the kind of fact asked for; the rest as in :func:`sentence_matrix`.
     """
     row = dict(zip(SENTENCE_FEATURES, rows[best]))
-    ordered = np.sort(ranker_scores)[::-1]
+    probabilities = np.clip(np.sort(ranker_scores)[::-1], 1e-6, 1 - 1e-6)
+    ordered = np.log(probabilities / (1 - probabilities))
     kind = question.kind
     subject = subject_terms(title, document)
     forms = {verb_stem(term) for term in terms(title + "\n" + document)}
@@ -171,12 +175,14 @@ def term_overlap(question_terms: Iterable[str], sentence_terms: Iterable[str], w
 
 @lru_cache(maxsize=1 << 16)
 def verb_stem(term: str) -> str:
-    """``term`` (``qa.text.words.terms``) without an -ed or -ing ending that leaves four letters or
-    more: the question's "played" finds "play" in a sentence (quoting only: BM25 keeps the forms apart)."""
+    """``term`` (``qa.text.words.terms``) as quoting matches it: without an -ed or -ing ending that
+    leaves four letters or more ("played" finds "play"), and a longer word by its first
+    ``STEM_LETTERS`` letters ("evacuation" finds "evacuated"). Quoting only: BM25 keeps the forms apart."""
     for ending in ("ing", "ed"):
         if term.endswith(ending) and len(term) - len(ending) >= 4:
-            return term[: -len(ending)]
-    return term
+            term = term[: -len(ending)]
+            break
+    return term[:STEM_LETTERS] if term.isalpha() else term
 
 
 def subject_terms(title: str, document: str) -> frozenset[str]:

@@ -29,8 +29,7 @@ class QuoteScorer(Protocol):
     """A quote takes in the sentence beside it when that one's probability is within this margin of its own."""
 
     def rank(self, features: np.ndarray) -> np.ndarray:
-        """A score per candidate sentence (a row of ``SENTENCE_FEATURES`` each); their softmax is
-        each one's probability of holding the answer."""
+        """Each candidate sentence's probability of holding the answer (a row of ``SENTENCE_FEATURES`` each)."""
 
     def answerable(self, features: np.ndarray) -> float:
         """The probability that the documents answer the question, from its ``ANSWER_FEATURES``."""
@@ -63,31 +62,40 @@ class Linear:
 
 @dataclass(frozen=True)
 class AnswerModel:
-    """The ranker (a listwise linear model: its scores' softmax over a question's candidates is each
-    one's probability of holding the answer) and the answerability model (logistic regression)."""
+    """The ranker (a listwise linear model over a question's candidate sentences, its scores
+    calibrated to each sentence's own probability of holding the answer) and the answerability
+    model (logistic regression on the best candidate's features)."""
 
     ranker: Linear
+    calibration: tuple[float, float]
+    """The ranker's score s becomes the probability ``1 / (1 + exp(-(a * s + b)))`` (Platt scaling,
+    fitted out of fold): each sentence's own chance, whatever its rivals."""
     answerability: Linear
     threshold: float
     """Below this probability the answer is "not found" (chosen by cross-validation: the highest
-    that still answers 95% of the answerable training questions)."""
+    that still answers 95% of each training set's answerable questions)."""
     neighbour_margin: float
     """A quote takes in the sentence beside it when that one's probability is within this margin of its own."""
     about: dict
 
     def rank(self, features: np.ndarray) -> np.ndarray:
-        return self.ranker(features)
+        a, b = self.calibration
+        return _sigmoid(a * self.ranker(features) + b)
 
     def answerable(self, features: np.ndarray) -> float:
-        return float(1.0 / (1.0 + np.exp(-self.answerability(features))))
+        return float(_sigmoid(self.answerability(features)))
 
     def to_json(self) -> dict:
-        return {"format": MODEL_FORMAT, "ranker": self.ranker.to_json(),
+        return {"format": MODEL_FORMAT, "ranker": self.ranker.to_json(), "calibration": list(self.calibration),
                 "answerability": self.answerability.to_json(), "threshold": self.threshold,
                 "neighbour_margin": self.neighbour_margin, "about": self.about}
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
 
 
 class AnswerModelError(QAError):
@@ -100,7 +108,8 @@ def load_answer_model(path: str | Path = DEFAULT_MODEL_FILE) -> AnswerModel:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if data.get("format") != MODEL_FORMAT:
             raise ValueError(f"format {data.get('format')!r}, not {MODEL_FORMAT}")
-        model = AnswerModel(Linear.from_json(data["ranker"]), Linear.from_json(data["answerability"]),
+        a, b = (float(x) for x in data["calibration"])
+        model = AnswerModel(Linear.from_json(data["ranker"]), (a, b), Linear.from_json(data["answerability"]),
                             float(data["threshold"]), float(data["neighbour_margin"]), dict(data.get("about", {})))
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise AnswerModelError(f"The answer model {path} can't be read ({err}); refit it with `qa fit`.") from err

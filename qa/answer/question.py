@@ -35,7 +35,8 @@ class Question:
 
     - ``kind``: the kind of fact it asks for (``qa.answer_types``), or None;
     - ``asking``: the phrase that asks for that kind ("how many"), "" without a kind;
-    - ``focus``: its terms beyond the asking phrase: the words that say what is asked about;
+    - ``focus``: its terms beyond the asking phrase and beyond words that ask for the current
+      state ("so far"): the words that say what is asked about;
     - ``names``: its capitalised words beyond the first ("Ryanair", "UEFA");
     - ``identifiers``: its numbers and words with digits ("15", "B-52"), which the answer's sentence
       must name too;
@@ -81,7 +82,7 @@ def parse_question(text: str) -> Question:
     all_terms = tuple(terms(text))
     return Question(
         text=text, kind=kind, asking=asking, terms=all_terms,
-        focus=frozenset(all_terms) - frozenset(terms(asking)),
+        focus=frozenset(all_terms) - frozenset(terms(" ".join([asking, *_LATEST.findall(text)]))),
         names=tuple(dict.fromkeys(_NAME.findall(text.strip()))),
         identifiers=frozenset(match.lower() for match in _IDENTIFIER.findall(text)),
         settings=tuple(_SETTING.findall(text)), owned=tuple(_OWNED.findall(text)),

@@ -50,7 +50,7 @@ class Candidates:
 
 @dataclass(frozen=True)
 class Choice:
-    """The quotes chosen for a question, best first, and the ranker's scores of every candidate."""
+    """The quotes chosen for a question, best first, and every candidate's probability of holding the answer."""
 
     candidates: Candidates
     scores: np.ndarray
@@ -91,8 +91,7 @@ def choose_quotes(candidates: Candidates, scorer: QuoteScorer, scoring: Scoring 
     if not candidates.items:
         return Choice(candidates, np.zeros(0), [])
     scores = scorer.rank(candidates.features)
-    chances = np.exp(scores - scores.max())
-    chances = (chances / chances.sum()).tolist()
+    chances = scores.tolist()
     items, texts = candidates.items, candidates.texts
     column = SENTENCE_FEATURES.index("unique_fact")
     tells = [bool(row[column]) for row in candidates.features]

@@ -41,8 +41,10 @@ RANKER_L2 = 1.0
 """The ranker's L2 penalty on its standardised weights."""
 ANSWERABILITY_C = 1.0
 """The answerability model's inverse L2 penalty (scikit-learn's ``C``)."""
-MARGINS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
-"""The neighbour margins tried; the one with the best mean out-of-fold quote hit@1 is kept."""
+MARGINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)
+"""The neighbour margins tried; the smallest whose mean out-of-fold quote hit@1 is within
+``MARGIN_TOLERANCE`` of the best is kept (a wider margin quotes more words)."""
+MARGIN_TOLERANCE = 0.005
 ANSWERED = 0.95
 """The threshold answers at least this share of every data set's answerable questions, out of fold."""
 
@@ -129,16 +131,26 @@ def fit_answerability(x: np.ndarray, y: np.ndarray, weights: np.ndarray, c: floa
     return Linear(ANSWER_FEATURES, mean, scale, model.coef_[0].astype(np.float64), float(model.intercept_[0]))
 
 
+def fit_calibration(scores: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    """Platt scaling: (a, b) such that ``sigmoid(a * score + b)`` is a sentence's probability of holding the answer."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=1e4, max_iter=1000).fit(scores[:, None], labels, sample_weight=weights)
+    return float(model.coef_[0, 0]), float(model.intercept_[0])
+
+
 @dataclass(frozen=True)
 class _Scorer:
-    """A ranker and margin under test, with no answerability (the confidence is fitted after)."""
+    """A ranker, its calibration and a margin under test, with no answerability (fitted after)."""
 
     ranker: Linear
+    calibration: tuple[float, float]
     neighbour_margin: float
     threshold: float = 0.0
 
     def rank(self, features: np.ndarray) -> np.ndarray:
-        return self.ranker(features)
+        a, b = self.calibration
+        return 1 / (1 + np.exp(-(a * self.ranker(features) + b)))
 
     def answerable(self, features: np.ndarray) -> float:
         return 0.0
@@ -151,16 +163,21 @@ def fit(examples: Sequence[Example], *, folds: int = FOLDS, fraction: float = 1.
     weights = _balanced(examples)
     splits = _folds(examples, folds)
     rng = np.random.default_rng(seed)
-    oof_rankers: list[Linear | None] = [None] * len(examples)
+    oof_rankers: list[Linear] = [None] * len(examples)  # type: ignore[list-item]  # every row is in one test fold
     for train, test in splits:
         train = _subsample(examples, train, fraction, rng)
         ranker = fit_ranker([examples[i] for i in train], weights[train])
         for i in test:
             oof_rankers[i] = ranker
     report = FitReport()
-    hits_by_margin = {m: _quote_hits(examples, oof_rankers, m) for m in MARGINS}
-    report.margin = max(MARGINS, key=lambda m: (_mean_by_dataset(examples, hits_by_margin[m]), -m))
-    vectors = _answer_vectors(examples, oof_rankers, report.margin)
+    calibration = fit_calibration(
+        np.concatenate([ranker(e.candidates.features) for e, ranker in zip(examples, oof_rankers)]),
+        np.concatenate([e.labels for e in examples]), np.repeat(weights, [len(e.labels) for e in examples]))
+    scorers = {m: [_Scorer(ranker, calibration, m) for ranker in oof_rankers] for m in MARGINS}
+    hits_by_margin = {m: _quote_hits(examples, scorers[m]) for m in MARGINS}
+    best = max(_mean_by_dataset(examples, hits) for hits in hits_by_margin.values())
+    report.margin = min(m for m in MARGINS if _mean_by_dataset(examples, hits_by_margin[m]) >= best - MARGIN_TOLERANCE)
+    vectors = _answer_vectors(examples, scorers[report.margin])
     answerable = np.array([e.answerable for e in examples])
     probabilities = np.zeros(len(examples))
     for train, test in splits:
@@ -183,7 +200,7 @@ def fit(examples: Sequence[Example], *, folds: int = FOLDS, fraction: float = 1.
     answerability = fit_answerability(vectors, answerable, weights)
     details = dict(about or {}, out_of_fold=report.by_dataset, folds=folds, ranker_l2=RANKER_L2,
                    answerability_c=ANSWERABILITY_C, fitted=dt.date.today().isoformat())
-    return AnswerModel(ranker, answerability, report.threshold, report.margin, details), report
+    return AnswerModel(ranker, calibration, answerability, report.threshold, report.margin, details), report
 
 
 def fit_files(datasets: Sequence[str | os.PathLike], *, out: str | os.PathLike = DEFAULT_MODEL_FILE,
@@ -203,22 +220,21 @@ def fit_files(datasets: Sequence[str | os.PathLike], *, out: str | os.PathLike =
     return report
 
 
-def _quote_hits(examples: Sequence[Example], rankers: Sequence[Linear | None], margin: float) -> np.ndarray:
-    """Whether each example's first quote holds a gold answer, with its fold's ranker and ``margin``."""
+def _quote_hits(examples: Sequence[Example], scorers: Sequence[_Scorer]) -> np.ndarray:
+    """Whether each example's first quote holds a gold answer, chosen by its fold's scorer."""
     hits = np.zeros(len(examples), dtype=bool)
-    for i, (example, ranker) in enumerate(zip(examples, rankers)):
-        if example.answerable and ranker is not None:
-            quotes = choose_quotes(example.candidates, _Scorer(ranker, margin)).quotes
+    for i, (example, scorer) in enumerate(zip(examples, scorers)):
+        if example.answerable:
+            quotes = choose_quotes(example.candidates, scorer).quotes
             hits[i] = bool(quotes) and contains_answer(quotes[0].text, example.answers)
     return hits
 
 
-def _answer_vectors(examples: Sequence[Example], rankers: Sequence[Linear | None], margin: float) -> np.ndarray:
-    """Each example's answer features as its fold's ranker and ``margin`` choose its quote."""
+def _answer_vectors(examples: Sequence[Example], scorers: Sequence[_Scorer]) -> np.ndarray:
+    """Each example's answer features as its fold's scorer chooses its quote."""
     rows = []
-    for example, ranker in zip(examples, rankers):
-        assert ranker is not None
-        vector = answer_features(choose_quotes(example.candidates, _Scorer(ranker, margin)), example.hits)
+    for example, scorer in zip(examples, scorers):
+        vector = answer_features(choose_quotes(example.candidates, scorer), example.hits)
         rows.append(vector if vector is not None else np.zeros(len(ANSWER_FEATURES)))
     return np.vstack(rows)
 
