@@ -18,6 +18,7 @@ from qa.read.parse_process import load_document
 from qa.read.passages import distinct_sentences, split_passages
 from qa.results import Document, Passage, Span
 
+
 class Build(Protocol):
     """What a :data:`FileSource` needs of the build it feeds."""
 
@@ -31,9 +32,8 @@ class Build(Protocol):
 EmbeddedFile = tuple
 """(file, digest, document, passages, sentences, vectors); ``document`` is the UnsupportedDocument
 (and the rest None) for a file that could not be read."""
-FileSource = Callable[[list[tuple[SourceFile, str]], "Build"], Iterator[EmbeddedFile]]
+FileSource = Callable[[list[tuple[SourceFile, str]], Build], Iterator[EmbeddedFile]]
 """Reads, splits and embeds the files to load for a build, yielding them in their order."""
-
 
 EMBED_BATCH_SENTENCES = 2048
 """Sentences of several documents are embedded together, in batches of about this many."""
