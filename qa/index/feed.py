@@ -32,9 +32,8 @@ class Build(Protocol):
 EmbeddedFile = tuple
 """(file, digest, document, passages, sentences, vectors); ``document`` is the UnsupportedDocument
 (and the rest None) for a file that could not be read."""
-FileSource = Callable[[list[tuple[SourceFile, str]], "Build"], Iterator[EmbeddedFile]]
+FileSource = Callable[[list[tuple[SourceFile, str]], Build], Iterator[EmbeddedFile]]
 """Reads, splits and embeds the files to load for a build, yielding them in their order."""
-
 
 EMBED_BATCH_SENTENCES = 2048
 """Sentences of several documents are embedded together, in batches of about this many."""
