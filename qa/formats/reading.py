@@ -41,6 +41,9 @@ _DATELINE = re.compile(
     r"\s*(?:\((?P<agency>[A-Z][\w .&-]{0,30})\))?\s*[-\u2013\u2014]{1,2}\s+(?=\S)"
 )
 _ANCHOR_MARKS = re.compile(r"[\s\u00b6\u00a7#\U0001f517]+$")
+_PLACEHOLDERS = {"untitled", "unknown", "anonymous", "none", "title", "author"}
+_FILE_TITLE = re.compile(r"^microsoft \w+ - |\.(?:docx?|pdf|tex|dvi|rtf|odt|epub|indd|qxd)$", re.IGNORECASE)
+_LINK = re.compile(r"https?://|www\.\w", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,24 @@ def join_blocks(blocks: Iterable[str]) -> str:
 def clean_title(title: str | None) -> str:
     """A title on one line, without a heading's anchor mark ("Abstract\u00b6" -> "Abstract")."""
     return _ANCHOR_MARKS.sub("", one_line(title or ""))
+
+
+def property_value(value: object) -> str:
+    """A document property (author, title) on one line; "" for a placeholder such as "Untitled"."""
+    text = one_line(str(value or ""))
+    return "" if text.lower() in _PLACEHOLDERS else text
+
+
+def property_title(value: object) -> str:
+    """A document's title property, or "" when it is a placeholder or the name of a file."""
+    title = property_value(value)
+    return "" if _FILE_TITLE.search(title) else clean_title(title)
+
+
+def is_title(line: str) -> bool:
+    """Whether ``line`` may be a document's title: it reads as a headline and holds no web address
+    (a footer such as "X Desktop Group (http://www.freedesktop.org)" does)."""
+    return is_headline(line) and not _LINK.search(line)
 
 
 def is_list_item(line: str) -> bool:
