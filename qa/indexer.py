@@ -320,6 +320,7 @@ def _add_files(build: _Build, plan: _Plan, report: IndexReport, progress: bool, 
                 continue
             build.writer.add_document(document, _record(plan, file, digest, document), passages, sentences, vectors)
             build.passages_added += len(passages)
+            report.respaced_pages += document.respaced_pages
             if file.source in plan.known:
                 report.updated += 1
             else:

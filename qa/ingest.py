@@ -169,7 +169,7 @@ def read_document(file: SourceFile, *, max_text: int | None = None) -> Document:
     reading = LOADERS[_suffix(file.path)](data, shown_path(file.path.stem))
     del data
     document = Document(file.source, reading.title, reading.text, shown_path(file.path.resolve()), reading.pages,
-                        reading.metadata)
+                        reading.metadata, reading.respaced_pages)
     if not document.text.strip():
         raise UnsupportedDocument("no text found")
     if len(document.text) > max_text:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class PageSpan:
     """Characters ``[start, end)`` of a document's text that come from PDF page ``page`` (1-based),
-    and the label printed on that page ("iv", "3") when the PDF says."""
+    and the label printed on that page ("iv", "3") when the PDF says; or, in a Word, EPUB or
+    OpenDocument file, from its chapter or top-level section number ``page``, labelled with its heading."""
 
     page: int
     start: int
@@ -27,9 +28,11 @@ class Document:
     path: str
     pages: tuple[PageSpan, ...] = ()
     metadata: dict[str, str] = field(default_factory=dict)
+    respaced_pages: int = 0
+    """PDF pages read again with a second PDF library because the first ran their words together."""
 
     def page_at(self, offset: int) -> int | None:
-        """The PDF page holding character ``offset``, or None for documents without pages."""
+        """The page (or section) holding character ``offset``, or None for documents without pages."""
         for span in self.pages:
             if span.start <= offset < span.end:
                 return span.page
@@ -201,3 +204,6 @@ class IndexReport:
     seconds: float = 0.0
     passages_per_second: float = 0.0
     """Passages of the added and updated documents per second of the run (0 when none were)."""
+    respaced_pages: int = 0
+    """PDF pages of the documents read in this run whose words one PDF library ran together, read
+    again with another."""

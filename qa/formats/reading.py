@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 
 from qa.results import PageSpan
 
-READING_RULES = 2
+READING_RULES = 3
 """Version of the reading rules, kept with each indexed document: ``qa index`` reads a document
 again when it was read under other rules (version 1 kept line breaks and took a truncated first
-line as the title)."""
+line as the title; version 2 kept PDF words that pypdf ran together, and running heads that
+carry section numbers)."""
 BLOCK_BREAK = "\n\n"
 HEADLINE_MAX_WORDS = 20
 """A first line of at most this many words, without closing punctuation, reads as a headline."""
@@ -54,6 +55,8 @@ class Reading:
     title: str
     pages: tuple[PageSpan, ...] = ()
     metadata: dict[str, str] = field(default_factory=dict)
+    respaced_pages: int = 0
+    """PDF pages read again with a second PDF library because the first ran their words together."""
 
 
 def normalise_newlines(text: str) -> str:
