@@ -85,6 +85,18 @@ class Cited:
     url: str | None = None
     page_label: str | None = None
 
+    @property
+    def place(self) -> str:
+        """Where in its document, for people: "p. 12"; "p. iv (PDF page 12)" when the label printed
+        on the page differs; "section 2: Methods" in a Word, EPUB or OpenDocument file; "" without pages."""
+        if self.page is None:
+            return ""
+        if not self.source.lower().endswith(".pdf"):
+            return f"section {self.page}" + (f": {self.page_label}" if self.page_label else "")
+        if self.page_label and self.page_label != str(self.page):
+            return f"p. {self.page_label} (PDF page {self.page})"
+        return f"p. {self.page}"
+
 
 @dataclass(frozen=True)
 class Hit(Cited):

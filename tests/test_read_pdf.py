@@ -148,3 +148,28 @@ def test_the_index_report_says_how_many_pages_were_read_again(tmp_path):
     result = CliRunner().invoke(cli, ["index", str(docs), "--index-dir", str(tmp_path / "index"), "--no-progress"])
     assert result.exit_code == 0, result.output
     assert "Read 4 PDF page(s) with a second PDF library: the first ran their words together." in result.output
+
+
+def test_a_title_property_with_a_web_address_is_no_title():
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(DATA / "coastal-two-column.pdf"))
+    writer.add_metadata({"/Title": "X Desktop Group (http://www.freedesktop.org)"})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    assert read_pdf(buffer.getvalue(), "coastal").title == "Lighthouses of the North Sea"
+
+
+def test_the_printed_page_label_shows_in_the_answer_when_it_differs_from_the_pdf_page(tmp_path):
+    from click.testing import CliRunner
+
+    from qa.cli import cli
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "handbook.pdf").write_bytes((DATA / "keepers-handbook.pdf").read_bytes())
+    index = str(tmp_path / "index")
+    assert CliRunner().invoke(cli, ["index", str(docs), "--index-dir", index, "--no-progress"]).exit_code == 0
+    result = CliRunner().invoke(cli, ["ask", "What replaced oil in most stations?", "--index-dir", index])
+    assert result.exit_code == 0, result.output
+    assert "p. 2 (PDF page 4), chars" in result.output

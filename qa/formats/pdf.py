@@ -24,11 +24,13 @@ from qa.formats.reading import (
     SENTENCE_END,
     Reading,
     clean_title,
-    is_headline,
+    is_title,
     is_list_item,
     join_blocks,
     normalise_newlines,
     one_line,
+    property_title,
+    property_value,
     read_lead,
 )
 from qa.results import PageSpan
@@ -60,8 +62,6 @@ _DOT_LEADER = re.compile(r"(?:\.\s?){4,}\s*[\dA-Za-z]{1,6}\s*$")
 _ENTRY = re.compile(r"\D.*?(?:\s{2,}|,\s*|\s\.\s?)\d{1,4}(?:\s*[-\u2013]\s*\d{1,4})?(?:\s*,\s*\d{1,4}(?:\s*[-\u2013]\s*\d{1,4})?)*")
 _HYPHENATED = re.compile(r"[^\W\d_]-$")
 _WORDS = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
-_PLACEHOLDERS = {"untitled", "unknown", "anonymous", "none", "title", "author"}
-_FILE_TITLE = re.compile(r"^microsoft \w+ - |\.(?:docx?|pdf|tex|dvi|rtf|odt|indd|qxd)$", re.IGNORECASE)
 
 
 def read_pdf(data: bytes, name: str) -> Reading:
@@ -78,7 +78,7 @@ def read_pdf(data: bytes, name: str) -> Reading:
         respaced = _respace(pages, data)
         labels = _labels(reader, len(pages))
         info = reader.metadata or {}
-        meta_title, author, created = (_info(info, key) for key in ("/Title", "/Author", "/CreationDate"))
+        meta_title, author, created = (property_value(info.get(key)) for key in ("/Title", "/Author", "/CreationDate"))
     except UnsupportedDocument:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError,
@@ -87,8 +87,7 @@ def read_pdf(data: bytes, name: str) -> Reading:
     text, spans, first_blocks, lead = _read_pages(pages, labels)
     if not text.strip():
         raise UnsupportedDocument("PDF has no text layer (scanned images?)")
-    title = meta_title if meta_title and not _FILE_TITLE.search(meta_title) else ""
-    title = title or (first_blocks[0] if is_headline(first_blocks[0]) else "") or name
+    title = property_title(meta_title) or (first_blocks[0] if is_title(first_blocks[0]) else "") or name
     metadata = {**lead, **{key: value for key, value in (("author", author), ("date", iso_date(created) or "")) if value}}
     return Reading(text, clean_title(title), tuple(spans), metadata, respaced_pages=respaced)
 
@@ -122,11 +121,6 @@ def _read_pages(pages: list[list[str]], labels: list[str | None]
         parts.append(page_text)
         offset += len(page_text)
     return "".join(parts), spans, first_blocks, lead
-
-
-def _info(info, key: str) -> str:
-    value = one_line(str(info.get(key) or ""))
-    return "" if value.lower() in _PLACEHOLDERS else value
 
 
 def _labels(reader, count: int) -> list[str | None]:

@@ -86,14 +86,14 @@ def property_value(value: object) -> str:
 
 
 def property_title(value: object) -> str:
-    """A document's title property, or "" when it is a placeholder or the name of a file."""
+    """A document's title property, or "" when it is a placeholder, the name of a file or holds a
+    web address (a footer or a letterhead: "X Desktop Group (http://www.freedesktop.org)")."""
     title = property_value(value)
-    return "" if _FILE_TITLE.search(title) else clean_title(title)
+    return "" if _FILE_TITLE.search(title) or _LINK.search(title) else clean_title(title)
 
 
 def is_title(line: str) -> bool:
-    """Whether ``line`` may be a document's title: it reads as a headline and holds no web address
-    (a footer such as "X Desktop Group (http://www.freedesktop.org)" does)."""
+    """Whether ``line`` may be a document's title: it reads as a headline and holds no web address."""
     return is_headline(line) and not _LINK.search(line)
 
 
@@ -119,7 +119,7 @@ def read_lead(blocks: list[str], *, headline: bool) -> tuple[list[str], str, dic
     first paragraph becomes ``place`` (and ``author`` if the byline did not say, from the agency).
     """
     blocks = list(blocks)
-    title = blocks[0].strip() if headline and blocks and is_headline(blocks[0]) else ""
+    title = blocks[0].strip() if headline and blocks and is_title(blocks[0]) else ""
     metadata: dict[str, str] = {}
     for i in range(min(LEAD_BLOCKS, len(blocks))):
         byline = _BYLINE.match(blocks[i].strip())
