@@ -130,7 +130,7 @@ index_dir_option = click.option(
 def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebuild: bool, as_json: bool,
           no_progress: bool, index_type: str | None, follow_links: bool, runtime: str | None, cluster: str | None,
           workers: int | None) -> None:
-    """Index documents (.txt, .md, .html, .pdf) from folders and files.
+    """Index documents (.txt, .md, .html, .pdf, .docx, .epub, .odt) from folders and files.
 
     Re-running it updates the index: only new and changed files are embedded, and files
     that disappeared from the folders given are dropped. With no PATHS, indexes docs/.

@@ -200,7 +200,7 @@ SHOWN_REASONS = 20
 def _nothing_indexed(paths: Sequence[str | os.PathLike], skipped: list[Skipped]) -> str:
     where = ", ".join(map(str, paths))
     if not skipped:
-        return f"No documents (.txt, .md, .html, .pdf) found in {where}."
+        return f"No documents (.txt, .md, .html, .pdf, .docx, .epub, .odt) found in {where}."
     reasons = "".join(f"\n  {s.path}: {s.reason}" for s in skipped[:SHOWN_REASONS])
     more = f"\n  and {len(skipped) - SHOWN_REASONS} more" if len(skipped) > SHOWN_REASONS else ""
     return f"None of the files in {where} could be indexed:{reasons}{more}"
