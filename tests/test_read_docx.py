@@ -69,3 +69,24 @@ def test_a_question_is_answered_from_a_word_file_and_cited_by_its_section(tmp_pa
     assert quote.text == "Every summer the tower was painted white with a red band at the gallery."
     assert (quote.source, quote.page, quote.page_label) == ("keepers.docx", 3, "Summer duties")
     assert quote.place == "section 3: Summer duties"
+
+
+def test_an_external_relationship_is_never_opened(tmp_path):
+    import io
+    import zipfile
+
+    from packaged_documents import FOOTNOTES_TYPE, W, zip_bytes
+
+    outside = tmp_path / "notes.xml"
+    outside.write_text(f'<w:footnotes xmlns:w="{W}"><w:footnote w:id="1"><w:p><w:r><w:t>A secret kept outside '
+                       "the file.</w:t></w:r></w:p></w:footnote></w:footnotes>")
+    with zipfile.ZipFile(io.BytesIO(keepers_docx())) as archive:
+        members = {info.filename: archive.read(info.filename) for info in archive.infolist()}
+    rels = members["word/_rels/document.xml.rels"].decode()
+    members["word/_rels/document.xml.rels"] = rels.replace("</Relationships>", (
+        f'<Relationship Id="rIdOut" Type="{FOOTNOTES_TYPE}" Target="file://{outside}" TargetMode="External"/>'
+        '<Relationship Id="rIdPic" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" '
+        'Target="http://example.invalid/tracker.png" TargetMode="External"/></Relationships>')).encode()
+    reading = read_docx(zip_bytes(members), "keepers")
+    assert "secret" not in reading.text and "Footnotes" not in {span.label for span in reading.pages}
+    assert "Every summer the tower was painted white" in reading.text
