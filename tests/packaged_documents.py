@@ -11,12 +11,23 @@ W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 FOOTNOTES_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"
 
 
-def zip_bytes(members: dict[str, bytes | str]) -> bytes:
+def zip_bytes(members: dict[str, bytes | str], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
         for name, content in members.items():
             archive.writestr(name, content)
     return buffer.getvalue()
+
+
+def members_of(data: bytes) -> dict[str, bytes]:
+    """The members of the archive ``data``, by name."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {info.filename: archive.read(info.filename) for info in archive.infolist()}
+
+
+def stored(data: bytes) -> bytes:
+    """The archive ``data`` again, its members stored uncompressed (so a test can damage one's bytes)."""
+    return zip_bytes(members_of(data), zipfile.ZIP_STORED)
 
 
 def keepers_docx(*, title: str | None = "The Keeper's Year", footnote: str | None = None) -> bytes:
@@ -49,8 +60,7 @@ def keepers_docx(*, title: str | None = "The Keeper's Year", footnote: str | Non
 
 def with_footnote(data: bytes, text: str) -> bytes:
     """A .docx with a footnote holding ``text``, referenced from its first body paragraph that has runs."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        members = {info.filename: archive.read(info.filename) for info in archive.infolist()}
+    members = members_of(data)
     members["word/footnotes.xml"] = (
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:footnotes xmlns:w="{W}">'
         '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'

@@ -72,16 +72,12 @@ def test_a_question_is_answered_from_a_word_file_and_cited_by_its_section(tmp_pa
 
 
 def test_an_external_relationship_is_never_opened(tmp_path):
-    import io
-    import zipfile
-
-    from packaged_documents import FOOTNOTES_TYPE, W, zip_bytes
+    from packaged_documents import FOOTNOTES_TYPE, W, members_of, zip_bytes
 
     outside = tmp_path / "notes.xml"
     outside.write_text(f'<w:footnotes xmlns:w="{W}"><w:footnote w:id="1"><w:p><w:r><w:t>A secret kept outside '
                        "the file.</w:t></w:r></w:p></w:footnote></w:footnotes>")
-    with zipfile.ZipFile(io.BytesIO(keepers_docx())) as archive:
-        members = {info.filename: archive.read(info.filename) for info in archive.infolist()}
+    members = members_of(keepers_docx())
     rels = members["word/_rels/document.xml.rels"].decode()
     members["word/_rels/document.xml.rels"] = rels.replace("</Relationships>", (
         f'<Relationship Id="rIdOut" Type="{FOOTNOTES_TYPE}" Target="file://{outside}" TargetMode="External"/>'

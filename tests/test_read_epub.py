@@ -60,3 +60,14 @@ def test_a_book_without_a_package_file_is_skipped_with_a_reason(tmp_path):
     path.write_bytes(zip_bytes({"mimetype": "application/epub+zip", "chapter.xhtml": "<p>Text</p>"}))
     with pytest.raises(UnsupportedDocument, match=r"^not a readable EPUB book \(no package file\)$"):
         load_document(SourceFile(path, path.name, str(tmp_path)))
+
+
+def test_a_damaged_chapter_is_a_reason_not_a_crash(tmp_path):
+    from packaged_documents import stored
+
+    damaged = bytearray(stored(epub([FIRST])))
+    damaged[damaged.index(b"The keeper lit")] = ord("X")  # the chapter's bytes no longer match its CRC
+    path = tmp_path / "damaged.epub"
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(UnsupportedDocument, match=r"^not a readable EPUB book \(a damaged part: BadZipFile\)$"):
+        load_document(SourceFile(path, path.name, str(tmp_path)))

@@ -16,7 +16,7 @@ from qa.dates import iso_date
 from qa.errors import UnsupportedDocument
 from qa.formats.reading import Reading, clean_title, one_line, property_title, property_value
 from qa.formats.sections import Block, Section, by_headings, first_heading, sectioned_reading
-from qa.formats.zipped import open_zip
+from qa.formats.zipped import ZIP_ERRORS, open_zip
 
 _HEADING_STYLE = re.compile(r"heading\s*(\d)", re.IGNORECASE)
 _NOTES = (("footnotes", "footnote", "Footnotes"), ("endnotes", "endnote", "Endnotes"),
@@ -39,7 +39,7 @@ def read_docx(data: bytes, name: str) -> Reading:
         properties = document.core_properties
         title = property_title(properties.title) or _titled(document)
         metadata = {"author": property_value(properties.author), "date": iso_date(properties.created) or ""}
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError, etree.LxmlError) as err:
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, etree.LxmlError, *ZIP_ERRORS) as err:
         raise UnsupportedDocument(f"not a readable Word document ({type(err).__name__})") from err
     title = title or first_heading(blocks) or name
     return sectioned_reading(by_headings(blocks), notes, title, {k: v for k, v in metadata.items() if v})
@@ -118,4 +118,6 @@ def _notes(document, kind: str, tag: str) -> Iterator[str]:
 
 
 def _paragraph_text(paragraph) -> str:
-    return "".join(node.text or "" if node.tag == f"{_W}t" else " " for node in paragraph.iter(f"{_W}t", f"{_W}tab", f"{_W}br"))
+    """The words of a <w:p> element: its text runs, a tab or a line break as a space."""
+    return "".join((node.text or "") if node.tag == f"{_W}t" else " "
+                   for node in paragraph.iter(f"{_W}t", f"{_W}tab", f"{_W}br"))

@@ -21,6 +21,8 @@ from qa.formats.sections import Block, Section, first_heading, sectioned_reading
 from qa.formats.text import decode_text
 from qa.formats.zipped import open_zip, read_member
 
+KIND = "EPUB book"
+_DOCUMENT_TYPES = {"application/xhtml+xml", "text/html"}
 _HEADINGS = {f"h{level}": level for level in range(1, 7)}
 _HIDDEN = {"script", "style", "head", "nav", "template", "svg", "math"}
 _PARAGRAPHS = {"p", "pre", "dt", "dd", "figcaption", "caption", "address", "summary"}
@@ -40,19 +42,19 @@ def read_epub(data: bytes, name: str) -> Reading:
     """An EPUB book: chapters in reading order as sections, notes apart, title, author and date."""
     from lxml import etree
 
-    archive = open_zip(data, "EPUB book")
+    archive = open_zip(data, KIND)
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
-        container = etree.fromstring(read_member(archive, "META-INF/container.xml") or b"", parser)
+        container = etree.fromstring(read_member(archive, "META-INF/container.xml", KIND) or b"", parser)
         root = container.find(f".//{_CONTAINER}rootfile")
         opf_path = root.get("full-path", "") if root is not None else ""
-        package = etree.fromstring(read_member(archive, opf_path) or b"", parser)
+        package = etree.fromstring(read_member(archive, opf_path, KIND) or b"", parser)
     except (etree.LxmlError, ValueError) as err:
-        raise UnsupportedDocument("not a readable EPUB book (no package file)") from err
+        raise UnsupportedDocument(f"not a readable {KIND} (no package file)") from err
     chapters: list[Section] = []
     notes = Section("Notes")
     for path in _spine(package, posixpath.dirname(opf_path)):
-        content = read_member(archive, path)
+        content = read_member(archive, path, KIND)
         if content is None:
             continue
         body = _body(content)
@@ -72,11 +74,12 @@ def read_epub(data: bytes, name: str) -> Reading:
 
 
 def _spine(package, folder: str) -> Iterator[str]:
-    """The archive paths of the book's documents in reading order, navigation documents left out."""
+    """The archive paths of the book's (X)HTML documents in reading order, navigation documents left out."""
     items = {item.get("id"): item for item in package.iter(f"{_OPF}item")}
     for reference in package.iter(f"{_OPF}itemref"):
         item = items.get(reference.get("idref"))
-        if item is None or "nav" in (item.get("properties") or "").split():
+        if (item is None or "nav" in (item.get("properties") or "").split()
+                or item.get("media-type") not in _DOCUMENT_TYPES):
             continue
         href = item.get("href") or ""
         address = urlsplit(href)

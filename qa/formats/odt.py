@@ -15,7 +15,7 @@ from qa.dates import iso_date
 from qa.errors import UnsupportedDocument
 from qa.formats.reading import Reading, clean_title, one_line, property_title, property_value
 from qa.formats.sections import Block, Section, by_headings, first_heading, sectioned_reading
-from qa.formats.zipped import open_zip
+from qa.formats.zipped import ZIP_ERRORS, open_zip
 
 _NOTE_SECTIONS = {"footnote": "Footnotes", "endnote": "Endnotes", "annotation": "Comments"}
 
@@ -39,7 +39,8 @@ def read_odt(data: bytes, name: str) -> Reading:
         notes = _Notes()
         blocks = list(_blocks(document.text, notes))
         meta = _meta(document.meta)
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError, SAXException, DefusedXmlException) as err:
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, SAXException, DefusedXmlException,
+            *ZIP_ERRORS) as err:
         raise UnsupportedDocument(f"not a readable OpenDocument file ({type(err).__name__})") from err
     title = property_title(meta.get("title")) or first_heading(blocks) or name
     metadata = {"author": property_value(meta.get("initial-creator") or meta.get("creator")),

@@ -51,10 +51,11 @@ def first_heading(blocks: Iterable[Block]) -> str:
 def sectioned_reading(sections: list[Section], notes: list[Section], title: str, metadata: dict[str, str]
                       ) -> Reading:
     """A Reading of the body's sections, then each non-empty notes section, one page span each."""
-    parts = [(section.heading, text) for section in sections + notes
-             if (text := join_blocks(section.blocks))]
-    if len(parts) == 1 and not notes:
-        return Reading(parts[0][1], title, metadata=metadata)
+    body = [(section.heading, text) for section in sections if (text := join_blocks(section.blocks))]
+    apart = [(section.heading, text) for section in notes if (text := join_blocks(section.blocks))]
+    parts = body + apart
+    if len(parts) <= 1 and not apart:
+        return Reading(BLOCK_BREAK.join(text for _, text in parts), title, metadata=metadata)
     spans: list[PageSpan] = []
     offset = 0
     for number, (heading, text) in enumerate(parts, start=1):

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from pathlib import PurePosixPath
 
 from qa.errors import UnsupportedDocument
 
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
+"""What reading a member of a damaged archive raises: a bad CRC, bad compressed data, a cut-off
+member, an unknown compression method, an encrypted member."""
 MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
 """The most all members of a document's archive may unpack to."""
 MAX_MEMBERS = 20_000
@@ -46,9 +50,12 @@ def open_zip(data: bytes, kind: str) -> zipfile.ZipFile:
     return archive
 
 
-def read_member(archive: zipfile.ZipFile, name: str) -> bytes | None:
-    """The bytes of member ``name``, or None when the archive has no such member."""
+def read_member(archive: zipfile.ZipFile, name: str, kind: str) -> bytes | None:
+    """The bytes of member ``name``, or None when the archive has no such member; UnsupportedDocument
+    naming ``kind`` when the member is damaged."""
     try:
         return archive.read(name)
     except KeyError:
         return None
+    except ZIP_ERRORS as err:
+        raise UnsupportedDocument(f"not a readable {kind} (a damaged part: {type(err).__name__})") from err
