@@ -163,7 +163,8 @@ def page_votes(pages: dict[str, bytes]) -> dict[str, tuple[list[str], list[tuple
             votes[key] = read_html(data, key).text
             continue
         third = tokens(resiliparse_text(html))
-        votes[key] = (blocks, [(v.precision, v.default, v.readability, within(b, third)) for b, v in zip(blocks, page)])
+        votes[key] = (blocks, [(v.precision, v.default, v.readability, within(b, third))
+                               for b, v in zip(blocks, page, strict=True)])
     return votes
 
 
@@ -177,7 +178,7 @@ def rule_texts(votes: dict, rule, keys) -> dict[str, str]:
             texts[key] = votes[key]
             continue
         blocks, page = votes[key]
-        kept = [block for block, vote in zip(blocks, page) if rule(vote)]
+        kept = [block for block, vote in zip(blocks, page, strict=True) if rule(vote)]
         texts[key] = join_blocks(read_lead(kept or blocks, headline=False)[0])
     return texts
 
@@ -215,7 +216,7 @@ def cross_validate(truth: dict, votes: dict, folds: int, repeats: int) -> None:
                 chosen[best] += 1
                 out_of_fold.update({key: per_rule[best][key] for key in held})
             results.append(pooled(out_of_fold, keys))
-        f, p, r = (statistics.mean(values) for values in zip(*results))
+        f, p, r = (statistics.mean(values) for values in zip(*results, strict=True))
         spread = statistics.pstdev(result[0] for result in results)
         print(f"\n{folds}-fold cross-validation over {repeats} shuffles, choosing among {label}:")
         print(f"{'out of fold':56} {f:6.3f} {p:6.3f} {r:6.3f}   (F1 sd {spread:.3f} over shuffles)")

@@ -160,7 +160,8 @@ def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebu
         f"{report.removed} removed, {report.unchanged} unchanged."
     ))
     if report.respaced_pages:
-        click.echo(f"Read {report.respaced_pages} PDF page(s) with a second PDF library: the first ran their words together.")
+        click.echo(f"Read {report.respaced_pages} PDF page(s) with a second PDF library: "
+                   "the first ran their words together.")
     for skipped in report.skipped:
         click.echo(printable(f"Skipped {skipped.path}: {skipped.reason}"))
 

@@ -66,9 +66,9 @@ def with_footnote(data: bytes, text: str) -> bytes:
         '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
         f'<w:footnote w:id="1"><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:footnote></w:footnotes>').encode()
     rels = members["word/_rels/document.xml.rels"].decode()
-    members["word/_rels/document.xml.rels"] = rels.replace(
-        "</Relationships>", f'<Relationship Id="rIdNote" Type="{FOOTNOTES_TYPE}" Target="footnotes.xml"/></Relationships>'
-    ).encode()
+    relationship = f'<Relationship Id="rIdNote" Type="{FOOTNOTES_TYPE}" Target="footnotes.xml"/>'
+    members["word/_rels/document.xml.rels"] = rels.replace("</Relationships>",
+                                                           f"{relationship}</Relationships>").encode()
     types = members["[Content_Types].xml"].decode()
     members["[Content_Types].xml"] = types.replace("</Types>", (
         '<Override PartName="/word/footnotes.xml" ContentType="application/vnd.openxmlformats-officedocument.'
@@ -135,7 +135,8 @@ def epub(chapters: list[str], *, title: str = "The Lamp Room", creator: str = "I
     """An EPUB 3 book with a navigation document and one XHTML document per chapter body in ``chapters``
     (at ``hrefs`` when given, relative to the package file in OEBPS/)."""
     hrefs = hrefs or [f"Text/chapter{i}.xhtml" for i in range(len(chapters))]
-    items = "".join(f'<item id="c{i}" href="{href}" media-type="application/xhtml+xml"/>' for i, href in enumerate(hrefs))
+    items = "".join(f'<item id="c{i}" href="{href}" media-type="application/xhtml+xml"/>'
+                    for i, href in enumerate(hrefs))
     spine = "".join(f'<itemref idref="c{i}"/>' for i in range(len(hrefs)))
     package = ('<?xml version="1.0" encoding="utf-8"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0">'
                f'<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>{title}</dc:title>'
@@ -147,7 +148,7 @@ def epub(chapters: list[str], *, title: str = "The Lamp Room", creator: str = "I
         "OEBPS/nav.xhtml": ('<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops">'
                             '<body><nav epub:type="toc"><ol><li>Contents entry one</li></ol></nav></body></html>'),
     }
-    for href, body in zip(hrefs, chapters):
+    for href, body in zip(hrefs, chapters, strict=False):  # hrefs past the chapters point nowhere
         members[f"OEBPS/{href}"] = ('<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml" '
                                     'xmlns:epub="http://www.idpf.org/2007/ops"><head><title>Chapter</title></head>'
                                     f'<body>{body}</body></html>').encode()

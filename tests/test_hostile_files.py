@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from packaged_documents import epub, keepers_docx, tides_odt, zip_bytes
+
 from qa import Retriever, build_index
 from qa.config import MAX_TEXT_BYTES
 from qa.errors import UnsupportedDocument
@@ -123,7 +123,8 @@ def hostile_folder(tmp_path_factory) -> Path:
         writer.write(handle)
     Image.new("RGB", (600, 800), "white").save(folder / "scanned.pdf")
     write_big_text(folder / "huge.txt", BIG_FILE_BYTES)
-    (folder / "bomb.docx").write_bytes(zip_bytes({"[Content_Types].xml": "<Types/>", "word/document.xml": bytes(64 << 20)}))
+    bomb = {"[Content_Types].xml": "<Types/>", "word/document.xml": bytes(64 << 20)}  # 64 MiB of zeros, 64 kB packed
+    (folder / "bomb.docx").write_bytes(zip_bytes(bomb))
     (folder / "escape.epub").write_bytes(epub(["<p>Text</p>"], extra={"../../outside.xhtml": "<p>Outside</p>"}))
     (folder / "fake.odt").write_bytes(random.Random(6).randbytes(4096))
     (folder / "notes.xyz").write_text("Notes in a format qa does not read.")

@@ -22,7 +22,8 @@ def test_find_files_gives_ids_relative_to_the_folder(tmp_path):
     (tmp_path / "image.png").write_bytes(b"\x89PNG")
     files, skipped = find_files([tmp_path])
     assert [f.source for f in files] == ["a/b/deep.md", "top.txt"]
-    assert [(Path(s.path).name, s.reason.split(",")[0]) for s in skipped] == [("image.png", "unsupported file type .png")]
+    assert [(Path(s.path).name, s.reason.split(",")[0]) for s in skipped] == [
+        ("image.png", "unsupported file type .png")]
 
 
 def test_a_file_of_a_type_not_read_gets_a_skip_line_that_says_so(tmp_path):

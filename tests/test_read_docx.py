@@ -1,8 +1,8 @@
 """Word files read as a person reads them: blocks in order, sections as pages, notes apart, properties."""
 
 import pytest
-
 from packaged_documents import keepers_docx
+
 from qa import Retriever, build_index
 from qa.errors import UnsupportedDocument
 from qa.formats import read_docx

@@ -2,8 +2,8 @@
 table of contents left out, and nothing read from outside the book."""
 
 import pytest
-
 from packaged_documents import epub
+
 from qa.errors import UnsupportedDocument
 from qa.formats import read_epub
 from qa.ingest import SourceFile

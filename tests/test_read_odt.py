@@ -1,13 +1,12 @@
 """OpenDocument text read as a person reads it: blocks in order, sections as pages, notes apart, properties."""
 
 import pytest
-
 from packaged_documents import tides_odt
+
 from qa.errors import UnsupportedDocument
 from qa.formats import read_odt
 from qa.ingest import SourceFile
 from qa.reader import load_document
-
 
 BLOCKS = ("Spring tides", "Spring tides come twice a month and raise the highest water of the year.",
           "- Read the almanac", "- Watch the moon", "Neap tides",

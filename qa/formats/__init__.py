@@ -12,5 +12,5 @@ from qa.formats.pdf import read_pdf
 from qa.formats.reading import READING_RULES, Reading
 from qa.formats.text import decode_text, read_markdown, read_text
 
-__all__ = ["READING_RULES", "Reading", "decode_text", "read_docx", "read_epub", "read_html", "read_markdown", "read_odt",
-           "read_pdf", "read_text"]
+__all__ = ["READING_RULES", "Reading", "decode_text", "read_docx", "read_epub", "read_html", "read_markdown",
+           "read_odt", "read_pdf", "read_text"]

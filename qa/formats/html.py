@@ -64,7 +64,7 @@ def article_votes(html: str) -> tuple[object, list[str], list[Votes]]:
 
 def _article(html: str, name: str) -> Reading:
     extracted, blocks, votes = article_votes(html)
-    kept = [block for block, vote in zip(blocks, votes) if keeps(vote)]
+    kept = [block for block, vote in zip(blocks, votes, strict=True) if keeps(vote)]
     blocks, _, lead = read_lead(kept or blocks, headline=False)
     metadata = {key: one_line(str(value)) for key in _METADATA if (value := getattr(extracted, key, None))}
     title = _page_title(html) or clean_title(extracted.title) or name

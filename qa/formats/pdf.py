@@ -2,8 +2,8 @@
 
 pypdf lays each page out as lines of text in their places. Where its reading of a page runs
 words together (a font whose space pypdf measures wrong: long runs of letters, few spaces), the
-page is read again with PDFium, and the reading with fewer such runs is kept. Two columns are read one after the
-other; a line that is full joins the next with a space (a word hyphenated at the line end is
+page is read again with PDFium, and the reading with fewer such runs is kept. Two columns are
+read one after the other; a line that is full joins the next with a space (a word hyphenated at the line end is
 joined whole), and a blank gap, an indented or short line or a list item ends a paragraph.
 Running heads and feet (the same line at the top or bottom of many pages) and page numbers are
 dropped, and so are table-of-contents and index pages (dot leaders, columns of page numbers):
@@ -24,8 +24,8 @@ from qa.formats.reading import (
     SENTENCE_END,
     Reading,
     clean_title,
-    is_title,
     is_list_item,
+    is_title,
     join_blocks,
     normalise_newlines,
     one_line,
@@ -78,7 +78,8 @@ def read_pdf(data: bytes, name: str) -> Reading:
         respaced = _respace(pages, data)
         labels = _labels(reader, len(pages))
         info = reader.metadata or {}
-        meta_title, author, created = (property_value(info.get(key)) for key in ("/Title", "/Author", "/CreationDate"))
+        meta_title, author, created = (property_value(info.get(key))
+                                       for key in ("/Title", "/Author", "/CreationDate"))
     except UnsupportedDocument:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError,
@@ -149,10 +150,11 @@ def _page_lines(page) -> list[str]:
 
 
 def _run_together(lines: list[str]) -> tuple[int, float]:
-    """(runs of RUN_LETTERS or more letters, letters per space) of a page's text: high where words run together."""
+    """(runs of RUN_LETTERS or more letters, letters per space) of a page's text: high where words
+    run together (letters per space is 0 below MIN_LETTERS letters)."""
     text = " ".join(one_line(line) for line in lines)
     letters = sum(1 for char in text if char.isalpha())
-    return len(_LETTER_RUN.findall(text)), letters / (text.count(" ") + 1) if letters >= MIN_LETTERS else 0.0
+    return len(_LETTER_RUN.findall(text)), (letters / (text.count(" ") + 1) if letters >= MIN_LETTERS else 0.0)
 
 
 def _respace(pages: list[list[str]], data: bytes) -> int:
