@@ -42,7 +42,7 @@ def read_docx(data: bytes, name: str) -> Reading:
     except (ValueError, KeyError, TypeError, AttributeError, IndexError, etree.LxmlError, *ZIP_ERRORS) as err:
         raise UnsupportedDocument(f"not a readable Word document ({type(err).__name__})") from err
     title = title or first_heading(blocks) or name
-    return sectioned_reading(by_headings(blocks), notes, title, {k: v for k, v in metadata.items() if v})
+    return sectioned_reading(by_headings(blocks), notes, title, metadata)
 
 
 def _blocks(document) -> Iterator[Block]:

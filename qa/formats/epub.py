@@ -60,7 +60,7 @@ def read_epub(data: bytes, name: str) -> Reading:
         body = _body(content)
         if body is None or _TOC.search(_kind(body)):
             continue
-        blocks = list(_blocks(body, notes.blocks))
+        blocks = [block for block in _blocks(body, notes.blocks) if block.text]
         if blocks:
             chapters.append(Section(first_heading(blocks), [block.text for block in blocks]))
     if not chapters and not notes.blocks:
@@ -70,7 +70,7 @@ def read_epub(data: bytes, name: str) -> Reading:
                   for tag in ("title", "creator", "date")}
     title = property_title(properties["title"]) or next((c.heading for c in chapters if c.heading), "") or name
     details = {"author": properties["creator"], "date": iso_date(properties["date"]) or ""}
-    return sectioned_reading(chapters, [notes], title, {k: v for k, v in details.items() if v})
+    return sectioned_reading(chapters, [notes], title, details)
 
 
 def _spine(package, folder: str) -> Iterator[str]:

@@ -46,7 +46,7 @@ def read_odt(data: bytes, name: str) -> Reading:
     metadata = {"author": property_value(meta.get("initial-creator") or meta.get("creator")),
                 "date": iso_date(meta.get("creation-date") or meta.get("date")) or ""}
     sections = [Section(heading, notes[heading]) for heading in _NOTE_SECTIONS.values() if heading in notes]
-    return sectioned_reading(by_headings(blocks), sections, title, {k: v for k, v in metadata.items() if v})
+    return sectioned_reading(by_headings(blocks), sections, title, metadata)
 
 
 def _name(node) -> str:

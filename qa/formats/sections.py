@@ -50,7 +50,9 @@ def first_heading(blocks: Iterable[Block]) -> str:
 
 def sectioned_reading(sections: list[Section], notes: list[Section], title: str, metadata: dict[str, str]
                       ) -> Reading:
-    """A Reading of the body's sections, then each non-empty notes section, one page span each."""
+    """A Reading of the body's sections, then each non-empty notes section, one page span each;
+    ``metadata`` without its empty values."""
+    metadata = {key: value for key, value in metadata.items() if value}
     body = [(section.heading, text) for section in sections if (text := join_blocks(section.blocks))]
     apart = [(section.heading, text) for section in notes if (text := join_blocks(section.blocks))]
     parts = body + apart
