@@ -86,3 +86,16 @@ def test_an_external_relationship_is_never_opened(tmp_path):
     reading = read_docx(zip_bytes(members), "keepers")
     assert "secret" not in reading.text and "Footnotes" not in {span.label for span in reading.pages}
     assert "Every summer the tower was painted white" in reading.text
+
+
+def test_tracked_insertions_are_read_and_deletions_are_not():
+    from packaged_documents import members_of, zip_bytes
+
+    members = members_of(keepers_docx())
+    body = members["word/document.xml"].decode()
+    change = ('<w:ins w:id="90" w:author="Bo Lind"><w:r><w:t xml:space="preserve"> and at dawn</w:t></w:r></w:ins>'
+              '<w:del w:id="91" w:author="Bo Lind"><w:r><w:delText> by candlelight</w:delText></w:r></w:del>')
+    end = body.index("</w:p>", body.index("every four hours through the night."))
+    members["word/document.xml"] = (body[:end] + change + body[end:]).encode()
+    text = read_docx(zip_bytes(members), "keepers").text
+    assert "every four hours through the night. and at dawn\n\n" in text and "candlelight" not in text

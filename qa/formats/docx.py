@@ -22,6 +22,9 @@ _HEADING_STYLE = re.compile(r"heading\s*(\d)", re.IGNORECASE)
 _NOTES = (("footnotes", "footnote", "Footnotes"), ("endnotes", "endnote", "Endnotes"),
           ("comments", "comment", "Comments"))
 """(relationship type, element, section heading) of each kind of note a document keeps apart."""
+_RUNS = ("w:r | w:hyperlink | w:ins/w:r | w:ins/w:hyperlink | w:sdt/w:sdtContent/w:r | w:fldSimple/w:r"
+         " | w:smartTag/w:r")
+"""The runs that hold a paragraph's visible text (deleted text is in w:del, never read)."""
 _SEPARATORS = {"separator", "continuationSeparator", "continuationNotice"}
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -52,7 +55,7 @@ def _blocks(document) -> Iterator[Block]:
         if isinstance(item, Table):
             yield from (Block(row) for row in _rows(item))
             continue
-        text = one_line(item.text)
+        text = _text(item)
         level = _level(item)
         if level:
             yield Block(clean_title(text), level)
@@ -60,6 +63,12 @@ def _blocks(document) -> Iterator[Block]:
             yield Block(f"- {text}" if text else "")
         else:
             yield Block(text)
+
+
+def _text(paragraph) -> str:
+    """A paragraph's words on one line, with the runs python-docx's ``text`` leaves out: tracked
+    insertions, inline content controls, simple fields and smart tags."""
+    return one_line("".join(run.text for run in paragraph._p.xpath(_RUNS)))
 
 
 def _titled(document) -> str:
