@@ -8,10 +8,19 @@ normalised by their sum, precision and recall averaged over pages, F1 of the two
 ``trafilatura.extract(html)`` with default settings. The worst pages by F1 are listed.
 
     python benchmarks/bench_extraction.py [--data DIR] [--worst 10] [--reader-only] [--modes]
+    python benchmarks/bench_extraction.py --folds 5 [--repeats 10]
 
 ``--reader-only`` reads the pages with qa's reader but skips embedding (the same text, faster);
 ``--modes`` also scores each extractor that qa combines, alone: trafilatura's precision and
 recall modes, and readability-lxml.
+
+``--folds K`` measures how qa's rule for which blocks of a page to keep generalises: the blocks
+of trafilatura's recall-mode article and each extractor's vote on them (``qa.read.formats.html.
+article_votes``, plus resiliparse's main-content text as a third opinion when it is installed)
+are computed once; then, for each of K folds of the pages, the rule with the best F1 on the
+other folds is chosen among RULES and scored on the fold; the out-of-fold F1 (all pages, each
+read by a rule chosen without it) is printed beside each rule's all-pages F1, over ``--repeats``
+shuffles of the folds.
 """
 
 from __future__ import annotations
@@ -113,17 +122,126 @@ def single_modes(pages: dict[str, bytes]) -> list[tuple[str, dict[str, str], flo
     return runs
 
 
+RULES = {
+    "all blocks (recall mode)": lambda v: True,
+    "precision": lambda v: v[0],
+    "default": lambda v: v[1],
+    "readability": lambda v: v[2],
+    "precision or (default and readability) [qa]": lambda v: v[0] or (v[1] and v[2]),
+    "precision or default": lambda v: v[0] or v[1],
+    "default and readability": lambda v: v[1] and v[2],
+    "precision or (default and resiliparse)": lambda v: v[0] or (v[1] and v[3]),
+    "precision or (readability and resiliparse)": lambda v: v[0] or (v[2] and v[3]),
+    "precision or 2 of (default, readability, resiliparse)": lambda v: v[0] or v[1] + v[2] + v[3] >= 2,
+    "2 of 4": lambda v: sum(v) >= 2,
+    "3 of 4": lambda v: sum(v) >= 3,
+}
+"""Rules for which blocks to keep, on each block's votes (precision, default, readability, resiliparse)."""
+
+
+def resiliparse_text(html: str) -> str:
+    """resiliparse's main-content text of a page, or "" (when it is not installed, for every page)."""
+    try:
+        from resiliparse.extract.html2text import extract_plain_text
+        from resiliparse.parse.html import HTMLTree
+    except ImportError:
+        return ""
+    return extract_plain_text(HTMLTree.parse(html), main_content=True, alt_texts=False)
+
+
+def page_votes(pages: dict[str, bytes]) -> dict[str, tuple[list[str], list[tuple[bool, ...]]] | str]:
+    """Each page's recall-mode blocks and their votes, or the text qa reads when it finds no article."""
+    from qa.read.formats import decode_text, read_html
+    from qa.read.formats.html import article_votes, tokens, within
+
+    votes: dict[str, tuple[list[str], list[tuple[bool, ...]]] | str] = {}
+    for key, data in pages.items():
+        html = decode_text(data)
+        try:
+            _, blocks, page = article_votes(html)
+        except (RecursionError, ValueError):
+            votes[key] = read_html(data, key).text
+            continue
+        third = tokens(resiliparse_text(html))
+        votes[key] = (blocks, [(v.precision, v.default, v.readability, within(b, third))
+                               for b, v in zip(blocks, page, strict=True)])
+    return votes
+
+
+def rule_texts(votes: dict, rule, keys) -> dict[str, str]:
+    """The text qa would read from each page of ``keys`` if it kept the blocks ``rule`` keeps."""
+    from qa.read.formats.reading import join_blocks, read_lead
+
+    texts = {}
+    for key in keys:
+        if isinstance(votes[key], str):
+            texts[key] = votes[key]
+            continue
+        blocks, page = votes[key]
+        kept = [block for block, vote in zip(blocks, page, strict=True) if rule(vote)]
+        texts[key] = join_blocks(read_lead(kept or blocks, headline=False)[0])
+    return texts
+
+
+def pooled(per_page: dict[str, tuple[float, float, float]], keys) -> tuple[float, float, float]:
+    """(F1, precision, recall) over the pages ``keys``, as :func:`scores` computes them."""
+    counts = [per_page[key] for key in keys]
+    p = statistics.mean(precision(*c) for c in counts if c[0] + c[1] > 0)
+    r = statistics.mean(recall(*c) for c in counts if c[0] + c[2] > 0)
+    return f1(p, r), p, r
+
+
+def cross_validate(truth: dict, votes: dict, folds: int, repeats: int) -> None:
+    """Print each rule's all-pages F1, and the out-of-fold F1 of choosing the best rule on the other
+    folds, among the rules without resiliparse and among all."""
+    import random
+
+    keys = sorted(truth)
+    per_rule = {name: scores(truth, rule_texts(votes, rule, keys))[3] for name, rule in RULES.items()}
+    print(f"{'rule':56} {'F1':>6} {'prec.':>6} {'recall':>6}   (all {len(keys)} pages)")
+    for name in RULES:
+        print(f"{name:56} " + " ".join(f"{value:6.3f}" for value in pooled(per_rule[name], keys)))
+    without = [name for name in RULES if "resiliparse" not in name and "of 4" not in name]
+    for label, names in (("rules without resiliparse", without), ("all rules", list(RULES))):
+        results = []
+        chosen: Counter = Counter()
+        for repeat in range(repeats):
+            order = keys[:]
+            random.Random(repeat).shuffle(order)
+            out_of_fold: dict[str, tuple[float, float, float]] = {}
+            for fold in range(folds):
+                held = set(order[fold::folds])
+                train = [key for key in keys if key not in held]
+                best = max(names, key=lambda name: pooled(per_rule[name], train)[0])
+                chosen[best] += 1
+                out_of_fold.update({key: per_rule[best][key] for key in held})
+            results.append(pooled(out_of_fold, keys))
+        f, p, r = (statistics.mean(values) for values in zip(*results, strict=True))
+        spread = statistics.pstdev(result[0] for result in results)
+        print(f"\n{folds}-fold cross-validation over {repeats} shuffles, choosing among {label}:")
+        print(f"{'out of fold':56} {f:6.3f} {p:6.3f} {r:6.3f}   (F1 sd {spread:.3f} over shuffles)")
+        print("  chosen: " + "; ".join(f"{name} x{count}" for name, count in chosen.most_common()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--worst", type=int, default=10)
     parser.add_argument("--reader-only", action="store_true")
     parser.add_argument("--modes", action="store_true")
+    parser.add_argument("--folds", type=int, default=0, help="cross-validate the rule over this many folds")
+    parser.add_argument("--repeats", type=int, default=10, help="shuffles of the folds (with --folds)")
     args = parser.parse_args()
     import trafilatura
 
     truth = json.loads((args.data / "ground-truth.json").read_text(encoding="utf-8"))
     pages = {key: gzip.decompress((args.data / "html" / f"{key}.html.gz").read_bytes()) for key in sorted(truth)}
+    if args.folds:
+        begin = time.perf_counter()
+        votes = page_votes(pages)
+        print(f"{len(pages)} pages of {args.data}; votes in {time.perf_counter() - begin:.0f} s")
+        cross_validate(truth, votes, args.folds, args.repeats)
+        return
     begin = time.perf_counter()
     ours = qa_texts(pages, args.reader_only)
     ours_seconds = time.perf_counter() - begin

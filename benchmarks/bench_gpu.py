@@ -188,8 +188,8 @@ def _dump(embedder, passages: list[str], sentences: list[str], queries: list[str
 
 def _instrument() -> dict[str, float]:
     """Wrap the indexer's stages to add up the seconds spent in each."""
-    from qa.index import feed
     from qa.embed.model import Embedder
+    from qa.index import feed
     from qa.index.writer import StoreWriter
 
     phases: dict[str, float] = {}

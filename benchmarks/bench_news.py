@@ -186,8 +186,8 @@ def _wrap_copy_checks() -> dict[str, float]:
 def _cold_costs(index: Path) -> None:
     """What a fresh build's first filtered question pays once: reading which document owns each
     vector, and a new filter's masks."""
-    from qa.search.filters import document_filter
     from qa.index.store import Store
+    from qa.search.filters import document_filter
 
     store = Store(index)
     started = time.perf_counter()

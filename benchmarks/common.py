@@ -54,8 +54,8 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 def qa_texts(docs: Path) -> tuple[list[str], list[str]]:
     """The texts qa embeds for the .txt files in ``docs``: its passages, and (what it really
     encodes) their distinct sentences."""
-    from qa.read.passages import distinct_sentences, split_passages
     from qa.read.files import SourceFile, load_document
+    from qa.read.passages import distinct_sentences, split_passages
 
     passages, sentences = [], []
     for path in sorted(docs.iterdir()):

@@ -131,7 +131,7 @@ index_dir_option = click.option(
 def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebuild: bool, as_json: bool,
           no_progress: bool, index_type: str | None, follow_links: bool, runtime: str | None, cluster: str | None,
           workers: int | None) -> None:
-    """Index documents (.txt, .md, .html, .pdf) from folders and files.
+    """Index documents (.txt, .md, .html, .pdf, .docx, .epub, .odt) from folders and files.
 
     Re-running it updates the index: only new and changed files are embedded, and files
     that disappeared from the folders given are dropped. With no PATHS, indexes docs/.
@@ -160,6 +160,9 @@ def index(paths: tuple[str, ...], index_dir: str | None, model: str | None, rebu
         f"in {report.seconds:.1f} s: {report.added} added, {report.updated} updated, "
         f"{report.removed} removed, {report.unchanged} unchanged."
     ))
+    if report.respaced_pages:
+        click.echo(f"Read {report.respaced_pages} PDF page(s) with a second PDF library: "
+                   "the first ran their words together.")
     for skipped in report.skipped:
         click.echo(printable(f"Skipped {skipped.path}: {skipped.reason}"))
 

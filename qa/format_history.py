@@ -64,6 +64,8 @@ CHANGES = tuple(Change(number, date, needs, what) for number, (date, needs, what
     ("2026-11-28", RECOPY, "documents keep their dates and copy groups"),
     ("2026-11-28", RECALIBRATE, "confidence drops when the quote tells of another subject"),
     ("2026-11-28", RECALIBRATE, "confidence drops when the figure stands far from the words that ask"),
+    ("2026-12-07", REREAD, "PDF words run together read again with a second library; running heads with section "
+                           "numbers dropped; a web address is never a title"),
     ("2026-12-07", RECALIBRATE, "confidence is the fitted answer model's probability that the documents answer"),
 ], start=1))
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class PageSpan:
     """Characters ``[start, end)`` of a document's text that come from PDF page ``page`` (1-based),
-    and the label printed on that page ("iv", "3") when the PDF says."""
+    and the label printed on that page ("iv", "3") when the PDF says; or, in a Word, EPUB or
+    OpenDocument file, from its chapter or top-level section number ``page``, labelled with its heading."""
 
     page: int
     start: int
@@ -27,9 +28,11 @@ class Document:
     path: str
     pages: tuple[PageSpan, ...] = ()
     metadata: dict[str, str] = field(default_factory=dict)
+    respaced_pages: int = 0
+    """PDF pages read again with a second PDF library because the first ran their words together."""
 
     def page_at(self, offset: int) -> int | None:
-        """The PDF page holding character ``offset``, or None for documents without pages."""
+        """The page (or section) holding character ``offset``, or None for documents without pages."""
         for span in self.pages:
             if span.start <= offset < span.end:
                 return span.page
@@ -81,6 +84,18 @@ class Cited:
     author: str | None = None
     url: str | None = None
     page_label: str | None = None
+
+    @property
+    def place(self) -> str:
+        """Where in its document, for people: "p. 12"; "p. iv (PDF page 12)" when the label printed
+        on the page differs; "section 2: Methods" in a Word, EPUB or OpenDocument file; "" without pages."""
+        if self.page is None:
+            return ""
+        if not self.source.lower().endswith(".pdf"):
+            return f"section {self.page}" + (f": {self.page_label}" if self.page_label else "")
+        if self.page_label and self.page_label != str(self.page):
+            return f"p. {self.page_label} (PDF page {self.page})"
+        return f"p. {self.page}"
 
 
 @dataclass(frozen=True)
@@ -198,3 +213,6 @@ class IndexReport:
     seconds: float = 0.0
     passages_per_second: float = 0.0
     """Passages of the added and updated documents per second of the run (0 when none were)."""
+    respaced_pages: int = 0
+    """PDF pages of the documents read in this run whose words one PDF library ran together, read
+    again with another."""

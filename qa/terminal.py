@@ -104,9 +104,9 @@ def citation(item: Hit | Quote) -> str:
 
 
 def _where(item: Hit | Quote) -> str:
-    """'file, date, p. N': the document and the page, as far as they are known."""
+    """'file, date, p. N': the document and the page (or section), as far as they are known."""
     date = f", {item.date}" if item.date else ""
-    page = f", p. {item.page}" if item.page is not None else ""
+    page = f", {item.place}" if item.place else ""
     return f"{item.source}{date}{page}"
 
 

@@ -108,7 +108,7 @@ def test_index_missing_path_and_empty_folder(run, tmp_path):
     (tmp_path / "empty").mkdir()
     result = run("index", str(tmp_path / "empty"), "--index-dir", str(tmp_path / "idx"))
     assert result.exit_code == 1
-    assert result.output.startswith("Error: No documents (.txt, .md, .html, .pdf) found in")
+    assert result.output.startswith("Error: No documents (.txt, .md, .html, .pdf, .docx, .epub, .odt) found in")
     assert not (tmp_path / "idx" / "manifest.json").exists()
 
 

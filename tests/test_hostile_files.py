@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from packaged_documents import epub, keepers_docx, tides_odt, zip_bytes
 
 from qa import Retriever, build_index
 from qa.config import MAX_TEXT_BYTES
@@ -59,6 +60,9 @@ GOOD = {  # id -> a phrase its indexed text must contain
     "it's \"quoted\".md": "quotes in the name",
     "caf\u00e9 \u00fc \u65e5\u672c.txt": "non-ASCII name",
     "na\ufffdve-latin-1-name.txt": "not UTF-8",
+    "keepers.docx": "painted white with a red band",
+    "tides.odt": "Spring tides come twice a month",
+    "lamp.epub": "A gale broke the glass",
 }
 BAD = {  # name -> the start of its reason
     "empty.txt": "empty file",
@@ -70,6 +74,10 @@ BAD = {  # name -> the start of its reason
     "a-loop.txt": "can't read file: Too many levels of symbolic links",
     "pipe.txt": "not a regular file",
     "loop": "folder link loop, not followed",
+    "bomb.docx": "not a readable Word document (its archive would unpack to 64 MiB: a zip bomb?)",
+    "escape.epub": "not a readable EPUB book (a part of its archive is named outside it)",
+    "fake.odt": "not a readable OpenDocument file (not a zip archive)",
+    "notes.xyz": "unsupported file type .xyz, not read (qa reads .txt",
 }
 
 
@@ -93,6 +101,9 @@ def hostile_folder(tmp_path_factory) -> Path:
     (folder / "it's \"quoted\".md").write_text("# Quoted\n\nA file with quotes in the name.")
     (folder / "caf\u00e9 \u00fc \u65e5\u672c.txt").write_text("A file with a non-ASCII name.")
     (folder / os.fsdecode(b"na\xefve-latin-1-name.txt")).write_text("A file whose name is not UTF-8.")
+    (folder / "keepers.docx").write_bytes(keepers_docx())
+    (folder / "tides.odt").write_bytes(tides_odt())
+    (folder / "lamp.epub").write_bytes(epub(["<h1>Storms</h1><p>A gale broke the glass twice that winter.</p>"]))
 
     (folder / "empty.txt").write_bytes(b"")
     (folder / "binary.txt").write_bytes(random.Random(5).randbytes(64 * 1024))
@@ -104,6 +115,11 @@ def hostile_folder(tmp_path_factory) -> Path:
         writer.write(handle)
     Image.new("RGB", (600, 800), "white").save(folder / "scanned.pdf")
     write_big_text(folder / "huge.txt", BIG_FILE_BYTES)
+    bomb = {"[Content_Types].xml": "<Types/>", "word/document.xml": bytes(64 << 20)}  # 64 MiB of zeros, 64 kB packed
+    (folder / "bomb.docx").write_bytes(zip_bytes(bomb))
+    (folder / "escape.epub").write_bytes(epub(["<p>Text</p>"], extra={"../../outside.xhtml": "<p>Outside</p>"}))
+    (folder / "fake.odt").write_bytes(random.Random(6).randbytes(4096))
+    (folder / "notes.xyz").write_text("Notes in a format qa does not read.")
     os.symlink("b-loop.txt", folder / "a-loop.txt")
     os.symlink("a-loop.txt", folder / "b-loop.txt")
     os.symlink(".", folder / "loop")

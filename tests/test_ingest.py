@@ -22,7 +22,18 @@ def test_find_files_gives_ids_relative_to_the_folder(tmp_path):
     (tmp_path / "image.png").write_bytes(b"\x89PNG")
     files, skipped = find_files([tmp_path])
     assert [f.source for f in files] == ["a/b/deep.md", "top.txt"]
-    assert skipped == []
+    assert [(Path(s.path).name, s.reason.split(",")[0]) for s in skipped] == [
+        ("image.png", "unsupported file type .png")]
+
+
+def test_a_file_of_a_type_not_read_gets_a_skip_line_that_says_so(tmp_path):
+    (tmp_path / "report.doc").write_bytes(b"\xd0\xcf\x11\xe0")
+    (tmp_path / "notes").write_text("no suffix")
+    (tmp_path / ".hidden.bin").write_bytes(b"x")
+    _, skipped = find_files([tmp_path])
+    assert [Path(s.path).name for s in skipped] == ["notes", "report.doc"]
+    assert skipped[1].reason.startswith("unsupported file type .doc, not read (qa reads .txt ")
+    assert ".docx .epub .odt" in skipped[1].reason
 
 
 def test_find_files_single_file_id_is_its_name():

@@ -75,3 +75,21 @@ def test_markdown_front_matter_is_metadata_and_links_read_as_their_words():
     assert reading.title == "Winter hives"
     assert reading.metadata == {"date": "2024-01-05", "author": "Ada Example"}
     assert reading.text == "Read the guide and feed early."
+
+
+def test_badges_in_a_markdown_heading_are_not_the_title():
+    data = (b"# harbour-tides [![Build Status](https://ci.example.org/badge.svg)](https://ci.example.org) "
+            b"[![codecov](https://codecov.example.org/badge.svg)](https://codecov.example.org)\n\n"
+            b"harbour-tides predicts the tide at a harbour from its constituents.\n")
+    reading = read_markdown(data, "README")
+    assert reading.title == "harbour-tides"
+    assert reading.text.split("\n\n")[0] == "harbour-tides"
+
+
+def test_a_logo_alone_in_a_heading_names_the_document():
+    assert read_markdown(b"# ![Harbour Tides](logo.png)\n\nA tide predictor.\n", "README").title == "Harbour Tides"
+
+
+def test_a_first_line_with_a_web_address_is_no_title():
+    reading = read_text(b"https://example.org/tides\n\nThe tide turns twice a day at most harbours.\n", "tides")
+    assert reading.title == "tides"

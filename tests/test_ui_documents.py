@@ -138,3 +138,22 @@ def test_removal_deletes_the_file_only_if_this_page_uploaded_it(page_folders, em
 def test_removal_without_a_choice_says_so(page_folders):
     retriever, docs, _ = page_folders
     assert shown(list(remove_document(docs, retriever.index_dir, None, []))[-1]) == "Choose a document to remove."
+
+
+def test_a_word_file_uploaded_is_indexed_answered_from_and_opened(page_folders, embedder):
+    from packaged_documents import keepers_docx
+
+    from ui.document_view import document_response
+
+    retriever, docs, uploads = page_folders
+    (uploads / "keepers.docx").write_bytes(keepers_docx())
+    final = upload(retriever, docs, embedder, uploads / "keepers.docx")[-1]
+    assert "Indexed:keepers.docx" in final.replace("\n", "")
+    panel, _, _ = refresh(retriever)
+    assert "The Keeper's Year — keepers.docx" in shown(panel)
+    quote = retriever.ask("What colour was the tower painted every summer?").quotes[0]
+    assert (quote.source, quote.place) == ("keepers.docx", "section 3: Summer duties")
+    page = document_response(retriever, "keepers.docx", passage=f"{quote.start}-{quote.end}").body.decode()
+    assert "Every summer the tower was painted white" in page and "download the original file" in page
+    original = document_response(retriever, "keepers.docx", download=True)
+    assert Path(original.path) == docs / "keepers.docx"

@@ -199,3 +199,11 @@ def test_upload_report_lists_every_file_with_what_became_of_it():
     assert shown.startswith("Indexed:a.txtc.txt: saved as c (2).txt\nNot indexed:")
     assert "<x>.exe: unsupported file type" in shown and "b.pdf: no text" in shown
     assert render_upload_report([], []) == "<p>No files were uploaded.</p>"
+
+
+def test_a_printed_page_label_and_a_section_show_in_the_citation():
+    printed = Quote(DOCUMENT[24:34], "report.pdf", "Report", 12, 24, 34, 0.5, page_label="iv")
+    section = Quote(DOCUMENT[13:23], "book.epub", "Book", 2, 13, 23, 0.5, page_label="Storms <at sea>")
+    shown = message_text(render_answer(Answer("q", True, [printed, section], [])))
+    assert "[1] Report — report.pdf, p. iv (PDF page 12)" in shown
+    assert "[2] Book — book.epub, section 2: Storms <at sea>" in shown

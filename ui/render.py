@@ -61,13 +61,14 @@ def passage_url(passage: Hit | Quote, quotes: Sequence[Quote] = ()) -> str:
     return f"{document_url(passage.source)}?{urlencode(query)}#{QUOTE_ANCHOR}"
 
 
-def describe(item: Hit | Quote | DocumentInfo, page: int | None = None) -> str:
-    """'Title — file, date, p. N' as escaped HTML; a long title is shortened, and shown whole on hover."""
+def describe(item: Hit | Quote | DocumentInfo, place: str = "") -> str:
+    """'Title — file, date, p. N' as escaped HTML (``place``: "p. N", see Quote.place); a long title
+    is shortened, and shown whole on hover."""
     parts = [item.source] if item.title != item.source else []
     if getattr(item, "date", None):
         parts.append(item.date)
-    if page:
-        parts.append(f"p. {page}")
+    if place:
+        parts.append(place)
     tail = f" — {escape_text(', '.join(parts))}" if parts else ""
     title = item.title if len(item.title) <= MAX_TITLE else item.title[: MAX_TITLE - 1].rstrip() + "…"
     return f'<strong class="qa-title" title="{escape_text(item.title)}">{escape_text(title)}</strong>{tail}'
@@ -127,7 +128,7 @@ def render_answer(answer: Answer, searched_for: str | None = None, turn: int = 0
             parts.append(f'<p class="qa-context">{escape_text(quote.context.text)} …</p>')
         parts.append(f'<blockquote class="qa-quote">{escape_text(quote.text)} {marker}</blockquote>')
         copies = f"<br>{also_in(quote)}" if quote.also_in else ""
-        parts.append(f'<p class="qa-cite">[{number}] {describe(quote, quote.page)}{copies}</p>')
+        parts.append(f'<p class="qa-cite">[{number}] {describe(quote, quote.place)}{copies}</p>')
     if answer.answered:
         parts.append('<p class="qa-actions"><button class="qa-copy" type="button">Copy quotes</button></p>'
                      f'<span class="qa-copy-text">{escape_text(copy_text(answer)).replace("<br>", "&#10;")}</span>')
@@ -143,7 +144,7 @@ def copy_text(answer: Answer) -> str:
     lines = []
     for quote in answer.quotes:
         where = [quote.title] if quote.title != quote.source else []
-        where += [quote.source] + ([quote.date] if quote.date else []) + ([f"p. {quote.page}"] if quote.page else [])
+        where += [quote.source] + ([quote.date] if quote.date else []) + ([quote.place] if quote.place else [])
         lines.append(f"\u201c{quote.text}\u201d \u2014 {', '.join(where)}")
     return "\n\n".join(lines)
 
@@ -171,7 +172,7 @@ def _source_card(passage: Hit | Quote, body: str, badge: str, marks: Sequence[tu
     copies = f"<br>{also_in(passage)}" if passage.also_in else ""
     return (
         f'<div class="qa-source{holds} {extra_class}">'
-        f'<div class="qa-source-head">{badge}{describe(passage, passage.page)} · {link}{copies}</div>'
+        f'<div class="qa-source-head">{badge}{describe(passage, passage.place)} · {link}{copies}</div>'
         f'<div class="qa-passage">{body}</div></div>'
     )
 

@@ -33,7 +33,7 @@ _NOT_KEY = PRONOUNS | frozenset(
 class Question:
     """A question as quoting and refusing read it.
 
-    - ``kind``: the kind of fact it asks for (``qa.answer_types``), or None;
+    - ``kind``: the kind of fact it asks for (``qa.answer.question_kinds``), or None;
     - ``asking``: the phrase that asks for that kind ("how many"), "" without a kind;
     - ``focus``: its terms beyond the asking phrase and beyond words that ask for the current
       state ("so far"): the words that say what is asked about;

@@ -188,7 +188,7 @@ SHOWN_REASONS = 20
 def _nothing_indexed(paths: Sequence[str | os.PathLike], skipped: list[Skipped]) -> str:
     where = ", ".join(map(str, paths))
     if not skipped:
-        return f"No documents (.txt, .md, .html, .pdf) found in {where}."
+        return f"No documents (.txt, .md, .html, .pdf, .docx, .epub, .odt) found in {where}."
     reasons = "".join(f"\n  {s.path}: {s.reason}" for s in skipped[:SHOWN_REASONS])
     more = f"\n  and {len(skipped) - SHOWN_REASONS} more" if len(skipped) > SHOWN_REASONS else ""
     return f"None of the files in {where} could be indexed:{reasons}{more}"
@@ -304,6 +304,7 @@ def _add_files(build: _Build, plan: _Plan, report: IndexReport, progress: bool, 
                 continue
             build.writer.add_document(document, _record(plan, file, digest, document), passages, sentences, vectors)
             build.passages_added += len(passages)
+            report.respaced_pages += document.respaced_pages
             if file.source in plan.known:
                 report.updated += 1
             else:

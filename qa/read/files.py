@@ -19,7 +19,16 @@ from pathlib import Path
 
 from qa.config import MAX_PDF_BYTES, max_text_bytes
 from qa.errors import PathNotFound, UnsupportedDocument
-from qa.read.formats import Reading, read_html, read_markdown, read_pdf, read_text
+from qa.read.formats import (
+    Reading,
+    read_docx,
+    read_epub,
+    read_html,
+    read_markdown,
+    read_odt,
+    read_pdf,
+    read_text,
+)
 from qa.results import Document, Skipped
 
 logger = logging.getLogger(__name__)
@@ -51,7 +60,7 @@ def find_files(paths: Iterable[str | os.PathLike], *, follow_links: bool = False
         root_key = str(root.resolve())
         if not root.is_dir():
             if _suffix(root) not in LOADERS:
-                skipped.append(Skipped(shown_path(root), f"unsupported file type {root.suffix or '(none)'}"))
+                skipped.append(_not_read(root))
             elif _readable(root, skipped):
                 found.append(SourceFile(root, shown_path(root.name), root_key))
             continue
@@ -68,8 +77,14 @@ def shown_path(path: str | os.PathLike) -> str:
 
 
 def size_limit(path: Path, max_text: int | None = None) -> int:
-    """The largest file of this type that is read: MAX_PDF_BYTES for PDFs, else max_text_bytes()."""
-    return MAX_PDF_BYTES if _suffix(path) == ".pdf" else max_text or max_text_bytes()
+    """The largest file of this type that is read: MAX_PDF_BYTES for PDFs and other packaged
+    documents (Word, EPUB, OpenDocument: their images count), else max_text_bytes()."""
+    return MAX_PDF_BYTES if _suffix(path) in PACKAGED_SUFFIXES else max_text or max_text_bytes()
+
+
+def _not_read(path: Path) -> Skipped:
+    return Skipped(shown_path(path), f"unsupported file type {path.suffix or '(none)'}, not read "
+                                     f"(qa reads {' '.join(DOCUMENT_SUFFIXES)})")
 
 
 def _readable(path: Path, skipped: list[Skipped]) -> bool:
@@ -93,7 +108,7 @@ def _checked_size(path: Path, max_text: int | None = None) -> int:
         raise UnsupportedDocument("not a regular file (a pipe, device or socket)")
     limit = size_limit(path, max_text)
     if info.st_size > limit:
-        setting = "" if _suffix(path) == ".pdf" else " ($QA_MAX_TEXT_MB)"
+        setting = "" if _suffix(path) in PACKAGED_SUFFIXES else " ($QA_MAX_TEXT_MB)"
         raise UnsupportedDocument(f"file too large ({info.st_size / 2**20:.3g} MiB; the limit is "
                                   f"{limit / 2**20:.3g} MiB{setting}); split it into smaller files")
     return info.st_size
@@ -127,8 +142,12 @@ def _walk(root: Path, skipped: list[Skipped], follow_links: bool) -> Iterator[Pa
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not leaves(Path(folder, d)))
         for name in sorted(files):
             path = Path(folder, name)
-            if not name.startswith(".") and _suffix(path) in LOADERS and not leaves(path):
+            if name.startswith(".") or leaves(path):
+                continue
+            if _suffix(path) in LOADERS:
                 yield path
+            else:
+                skipped.append(_not_read(path))
 
 
 def _suffix(path: Path) -> str:
@@ -159,7 +178,7 @@ def read_document(file: SourceFile, *, max_text: int | None = None) -> Document:
     reading = LOADERS[_suffix(file.path)](data, shown_path(file.path.stem))
     del data
     document = Document(file.source, reading.title, reading.text, shown_path(file.path.resolve()), reading.pages,
-                        reading.metadata)
+                        reading.metadata, reading.respaced_pages)
     if not document.text.strip():
         raise UnsupportedDocument("no text found")
     if len(document.text) > max_text:
@@ -176,7 +195,12 @@ LOADERS: dict[str, Callable[[bytes, str], Reading]] = {
     ".html": read_html,
     ".htm": read_html,
     ".pdf": read_pdf,
+    ".docx": read_docx,
+    ".epub": read_epub,
+    ".odt": read_odt,
 }
 """The reader of each supported file suffix (see :mod:`qa.read.formats`)."""
 DOCUMENT_SUFFIXES = tuple(LOADERS)
 """The file types the indexer reads."""
+PACKAGED_SUFFIXES = frozenset({".pdf", ".docx", ".epub", ".odt"})
+"""The file types whose size limit is MAX_PDF_BYTES: documents with their images packed in."""

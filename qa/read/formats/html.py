@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from qa.errors import UnsupportedDocument
@@ -39,30 +40,51 @@ def read_html(data: bytes, name: str) -> Reading:
         return _visible_text(html, name)
 
 
-def _article(html: str, name: str) -> Reading:
+@dataclass(frozen=True)
+class Votes:
+    """Which extractors' article holds a block of trafilatura's recall-mode article."""
+
+    precision: bool
+    default: bool
+    readability: bool
+
+
+def keeps(votes: Votes) -> bool:
+    """Whether qa reads a block as article text (the rule benchmarks/bench_extraction.py chooses)."""
+    return votes.precision or (votes.default and votes.readability)
+
+
+def article_votes(html: str) -> tuple[object, list[str], list[Votes]]:
+    """(trafilatura's recall-mode extraction, its blocks, each block's votes); ValueError if no article."""
     import trafilatura
 
     extracted = trafilatura.bare_extraction(html, favor_recall=True, with_metadata=True, include_comments=False)
     if extracted is None or extracted.body is None or not (extracted.text or "").strip():
         raise ValueError("no article found")
     blocks = [block for block in _blocks(extracted.body) if block]
-    precision = _tokens(trafilatura.extract(html, favor_precision=True, include_comments=False))
-    default = _tokens(trafilatura.extract(html, include_comments=False))
-    second = _tokens(_readability_text(html))
-    kept = [b for b in blocks if _within(b, precision) or (_within(b, default) and _within(b, second))]
+    precision = tokens(trafilatura.extract(html, favor_precision=True, include_comments=False))
+    default = tokens(trafilatura.extract(html, include_comments=False))
+    second = tokens(_readability_text(html))
+    return extracted, blocks, [Votes(within(b, precision), within(b, default), within(b, second)) for b in blocks]
+
+
+def _article(html: str, name: str) -> Reading:
+    extracted, blocks, votes = article_votes(html)
+    kept = [block for block, vote in zip(blocks, votes, strict=True) if keeps(vote)]
     blocks, _, lead = read_lead(kept or blocks, headline=False)
     metadata = {key: one_line(str(value)) for key in _METADATA if (value := getattr(extracted, key, None))}
     title = _page_title(html) or clean_title(extracted.title) or name
     return Reading(join_blocks(blocks), title, metadata={**lead, **metadata})
 
 
-def _tokens(text: str | None) -> str:
-    """The words of ``text``, lower-cased, one space apart (for containment tests)."""
+def tokens(text: str | None) -> str:
+    """The words of ``text``, lower-cased, one space apart (for :func:`within`)."""
     return " ".join(_TOKEN.findall((text or "").lower()))
 
 
-def _within(block: str, text: str) -> bool:
-    words = _tokens(_ITEM_MARK.sub("", block, count=1))  # the list mark is ours, not the page's
+def within(block: str, text: str) -> bool:
+    """Whether the words of ``block`` appear, in order and together, in ``text`` (as :func:`tokens` made it)."""
+    words = tokens(_ITEM_MARK.sub("", block, count=1))  # the list mark is ours, not the page's
     return not words or f" {words} " in f" {text} "
 
 

@@ -1,7 +1,9 @@
 """PDF: the text of each page as a person reads it, with the page's printed label.
 
-pypdf lays each page out as lines of text in their places. Two columns are read one after the
-other; a line that is full joins the next with a space (a word hyphenated at the line end is
+pypdf lays each page out as lines of text in their places. Where its reading of a page runs
+words together (a font whose space pypdf measures wrong: long runs of letters, few spaces), the
+page is read again with PDFium, and the reading with fewer such runs is kept. Two columns are
+read one after the other; a line that is full joins the next with a space (a word hyphenated at the line end is
 joined whole), and a blank gap, an indented or short line or a list item ends a paragraph.
 Running heads and feet (the same line at the top or bottom of many pages) and page numbers are
 dropped, and so are table-of-contents and index pages (dot leaders, columns of page numbers):
@@ -22,11 +24,13 @@ from qa.read.formats.reading import (
     SENTENCE_END,
     Reading,
     clean_title,
-    is_headline,
     is_list_item,
+    is_title,
     join_blocks,
     normalise_newlines,
     one_line,
+    property_title,
+    property_value,
     read_lead,
 )
 from qa.results import PageSpan
@@ -40,14 +44,24 @@ FULL_LINE = 0.9
 width; a line that is not full and ends a sentence ends its paragraph..."""
 SHORT_LINE = 0.6
 """...and so does a line shorter than this share of the width (a heading)."""
+RUN_LETTERS = 25
+"""A run of this many letters (in an alphabet that spaces its words) is words run together..."""
+LETTERS_PER_SPACE = 12
+"""...and so is a page with more letters than this per space (English has about 5), among at least
+MIN_LETTERS letters."""
+MIN_LETTERS = 100
+_LETTER_RUN = re.compile(rf"[A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]{{{RUN_LETTERS},}}")
 _PAGE_NUMBER = re.compile(r"(?:page\s+)?[-\u2013\u2014]?\s*(?:\d{1,5}|x{0,3}(?:ix|iv|v?i{0,3}))\s*[-\u2013\u2014]?"
                           r"(?:\s+(?:of|/)\s+\d{1,5})?", re.IGNORECASE)
+HEAD_WORDS = 3
+"""Running heads that start with the same this many words, a number among them, are one head."""
+_SECTION_NUMBER = r"\d{1,3}(?:\.\d{1,3})*\.?(?=\s|$)"
+_RUNNING_NUMBERS = re.compile(rf"\b(?:CHAPTER|PART|APPENDIX|SECTION)\s+(?:{_SECTION_NUMBER}|[A-Z]\b)"
+                              rf"|(?:^|\s){_SECTION_NUMBER}.*\s{_SECTION_NUMBER}", re.IGNORECASE)
 _DOT_LEADER = re.compile(r"(?:\.\s?){4,}\s*[\dA-Za-z]{1,6}\s*$")
 _ENTRY = re.compile(r"\D.*?(?:\s{2,}|,\s*|\s\.\s?)\d{1,4}(?:\s*[-\u2013]\s*\d{1,4})?(?:\s*,\s*\d{1,4}(?:\s*[-\u2013]\s*\d{1,4})?)*")
 _HYPHENATED = re.compile(r"[^\W\d_]-$")
 _WORDS = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
-_PLACEHOLDERS = {"untitled", "unknown", "anonymous", "none", "title", "author"}
-_FILE_TITLE = re.compile(r"^microsoft \w+ - |\.(?:docx?|pdf|tex|dvi|rtf|odt|indd|qxd)$", re.IGNORECASE)
 
 
 def read_pdf(data: bytes, name: str) -> Reading:
@@ -61,9 +75,11 @@ def read_pdf(data: bytes, name: str) -> Reading:
         if reader.is_encrypted and not reader.decrypt(""):
             raise UnsupportedDocument("encrypted PDF (password protected)")
         pages = [_page_lines(page) for page in reader.pages]
+        respaced = _respace(pages, data)
         labels = _labels(reader, len(pages))
         info = reader.metadata or {}
-        meta_title, author, created = (_info(info, key) for key in ("/Title", "/Author", "/CreationDate"))
+        meta_title, author, created = (property_value(info.get(key))
+                                       for key in ("/Title", "/Author", "/CreationDate"))
     except UnsupportedDocument:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError,
@@ -72,10 +88,9 @@ def read_pdf(data: bytes, name: str) -> Reading:
     text, spans, first_blocks, lead = _read_pages(pages, labels)
     if not text.strip():
         raise UnsupportedDocument("PDF has no text layer (scanned images?)")
-    title = meta_title if meta_title and not _FILE_TITLE.search(meta_title) else ""
-    title = title or (first_blocks[0] if is_headline(first_blocks[0]) else "") or name
+    title = property_title(meta_title) or (first_blocks[0] if is_title(first_blocks[0]) else "") or name
     metadata = {**lead, **{key: value for key, value in (("author", author), ("date", iso_date(created) or "")) if value}}
-    return Reading(text, clean_title(title), tuple(spans), metadata)
+    return Reading(text, clean_title(title), tuple(spans), metadata, respaced_pages=respaced)
 
 
 def _read_pages(pages: list[list[str]], labels: list[str | None]
@@ -109,11 +124,6 @@ def _read_pages(pages: list[list[str]], labels: list[str | None]
     return "".join(parts), spans, first_blocks, lead
 
 
-def _info(info, key: str) -> str:
-    value = one_line(str(info.get(key) or ""))
-    return "" if value.lower() in _PLACEHOLDERS else value
-
-
 def _labels(reader, count: int) -> list[str | None]:
     """The label printed on each page ("iv", "3") when the PDF defines page labels, else None each."""
     try:
@@ -139,6 +149,47 @@ def _page_lines(page) -> list[str]:
     return lines
 
 
+def _run_together(lines: list[str]) -> tuple[int, float]:
+    """(runs of RUN_LETTERS or more letters, letters per space) of a page's text: high where words
+    run together (letters per space is 0 below MIN_LETTERS letters)."""
+    text = " ".join(one_line(line) for line in lines)
+    letters = sum(1 for char in text if char.isalpha())
+    return len(_LETTER_RUN.findall(text)), (letters / (text.count(" ") + 1) if letters >= MIN_LETTERS else 0.0)
+
+
+def _respace(pages: list[list[str]], data: bytes) -> int:
+    """Read again with PDFium each page whose words run together, keeping the better reading of
+    each (in ``pages``); returns how many pages PDFium read better."""
+    suspect = [i for i, lines in enumerate(pages) if _runs_together(lines)]
+    if not suspect:
+        return 0
+    import pypdfium2
+
+    better = 0
+    try:
+        document = pypdfium2.PdfDocument(data)
+    except (pypdfium2.PdfiumError, ValueError):
+        return 0  # a second opinion only: pypdf's reading stands
+    try:
+        for i in (i for i in suspect if i < len(document)):
+            text = document[i].get_textpage().get_text_bounded()
+            # PDFium marks a word hyphenated at the line's end with \x02.
+            lines = [line.rstrip() for line in normalise_newlines(text.replace("\x02", "-")).split("\n")]
+            if _run_together(lines) < _run_together(pages[i]):
+                pages[i] = lines
+                better += 1
+    except (pypdfium2.PdfiumError, ValueError):
+        pass
+    finally:
+        document.close()
+    return better
+
+
+def _runs_together(lines: list[str]) -> bool:
+    runs, letters_per_space = _run_together(lines)
+    return runs > 0 or letters_per_space > LETTERS_PER_SPACE
+
+
 def _edges(lines: list[str]) -> list[int]:
     """Indexes of the lines at the top and bottom of a page that may be running heads or feet."""
     filled = [i for i, line in enumerate(lines) if line.strip()]
@@ -152,20 +203,37 @@ def _shape(line: str) -> str:
 
 def _running_lines(pages: list[list[str]]) -> tuple[set[str], set[int]]:
     """What marks a line at the top or bottom of a page as a running head or foot: its shape (the
-    same line on at least three pages, or on every page of a short PDF), or a page number at
-    either end that follows the pages (as page index minus that number, the same on as many pages).
+    same line on at least three pages, or on every page of a short PDF) or its numbered start
+    ("Chapter 4. Simple example 4.3. What is debmake?": the chapter's head, whatever the section),
+    or a page number at either end that follows the pages (as page index minus that number, the
+    same on as many pages).
     """
     shapes: Counter = Counter()
     offsets: Counter = Counter()
     for index, lines in enumerate(pages):
         edge_lines = [lines[i] for i in _edges(lines)]
-        shapes.update({_shape(line) for line in edge_lines})
+        shapes.update({shape for line in edge_lines for shape in _shapes(line)})
         offsets.update({index - number for line in edge_lines if (number := _end_number(line)) is not None})
     if len(pages) < 2:
         return set(), set()
     needed = min(3, len(pages))
     return ({shape for shape, count in shapes.items() if count >= needed},
             {offset for offset, count in offsets.items() if count >= needed})
+
+
+def _shapes(line: str) -> set[str]:
+    """The line's shape, and the shape of its first HEAD_WORDS words when they hold a number."""
+    shape = _shape(line)
+    start = " ".join(shape.split()[:HEAD_WORDS])
+    return {shape, f"{start} \u2026"} if "#" in start and len(shape.split()) > HEAD_WORDS else {shape}
+
+
+def _numbered_head(line: str) -> bool:
+    """Whether a line reads as a running head in capitals with its chapter's number, or its chapter's
+    and its section's ("CHAPTER 2. PREREQUISITES 2.7. ARCHIVE SITUATION"), not a heading ("1 INTRODUCTION")."""
+    letters = [char for char in line if char.isalpha()]
+    return (len(letters) >= 4 and sum(char.isupper() for char in letters) >= 0.8 * len(letters)
+            and len(line.split()) <= 16 and bool(_RUNNING_NUMBERS.search(line)))
 
 
 def _end_number(line: str) -> int | None:
@@ -180,7 +248,7 @@ def _without_furniture(lines: list[str], index: int, furniture: tuple[set[str], 
 
     def running(line: str) -> bool:
         number = _end_number(line)
-        return (_shape(line) in shapes or bool(_PAGE_NUMBER.fullmatch(line.strip()))
+        return (bool(_shapes(line) & shapes) or bool(_PAGE_NUMBER.fullmatch(line.strip())) or _numbered_head(line)
                 or (number is not None and index - number in offsets))
 
     return [line for i, line in enumerate(lines) if not (i in edges and running(line))]

@@ -37,6 +37,9 @@ _DATELINE = re.compile(
     r"\s*(?:\((?P<agency>[A-Z][\w .&-]{0,30})\))?\s*[-\u2013\u2014]{1,2}\s+(?=\S)"
 )
 _ANCHOR_MARKS = re.compile(r"[\s\u00b6\u00a7#\U0001f517]+$")
+_PLACEHOLDERS = {"untitled", "unknown", "anonymous", "none", "title", "author"}
+_FILE_TITLE = re.compile(r"^microsoft \w+ - |\.(?:docx?|pdf|tex|dvi|rtf|odt|epub|indd|qxd)$", re.IGNORECASE)
+_LINK = re.compile(r"https?://|www\.\w", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class Reading:
     title: str
     pages: tuple[PageSpan, ...] = ()
     metadata: dict[str, str] = field(default_factory=dict)
+    respaced_pages: int = 0
+    """PDF pages read again with a second PDF library because the first ran their words together."""
 
 
 def normalise_newlines(text: str) -> str:
@@ -67,6 +72,24 @@ def join_blocks(blocks: Iterable[str]) -> str:
 def clean_title(title: str | None) -> str:
     """A title on one line, without a heading's anchor mark ("Abstract\u00b6" -> "Abstract")."""
     return _ANCHOR_MARKS.sub("", one_line(title or ""))
+
+
+def property_value(value: object) -> str:
+    """A document property (author, title) on one line; "" for a placeholder such as "Untitled"."""
+    text = one_line(str(value or ""))
+    return "" if text.lower() in _PLACEHOLDERS else text
+
+
+def property_title(value: object) -> str:
+    """A document's title property, or "" when it is a placeholder, the name of a file or holds a
+    web address (a footer or a letterhead: "X Desktop Group (http://www.freedesktop.org)")."""
+    title = property_value(value)
+    return "" if _FILE_TITLE.search(title) or _LINK.search(title) else clean_title(title)
+
+
+def is_title(line: str) -> bool:
+    """Whether ``line`` may be a document's title: it reads as a headline and holds no web address."""
+    return is_headline(line) and not _LINK.search(line)
 
 
 def is_list_item(line: str) -> bool:
@@ -91,7 +114,7 @@ def read_lead(blocks: list[str], *, headline: bool) -> tuple[list[str], str, dic
     first paragraph becomes ``place`` (and ``author`` if the byline did not say, from the agency).
     """
     blocks = list(blocks)
-    title = blocks[0].strip() if headline and blocks and is_headline(blocks[0]) else ""
+    title = blocks[0].strip() if headline and blocks and is_title(blocks[0]) else ""
     metadata: dict[str, str] = {}
     for i in range(min(LEAD_BLOCKS, len(blocks))):
         byline = _BYLINE.match(blocks[i].strip())

@@ -224,8 +224,10 @@ def _markdown_blocks(tokens: list) -> tuple[list[str], str]:
             if row is not None:
                 row.append(words)
             elif tokens[i - 1].type == "heading_open":
-                heading = heading or clean_title(words)
-                blocks.append(clean_title(words))
+                # Images in a heading are badges ("Build Status"), unless they are all it has (a logo).
+                words = clean_title(_inline_text(token, images=False) or words)
+                heading = heading or words
+                blocks.append(words)
             elif in_item is not None:
                 blocks.append(in_item + words)
                 in_item = ""  # a second paragraph of the same item goes without the bullet
@@ -240,13 +242,14 @@ def _markdown_blocks(tokens: list) -> tuple[list[str], str]:
     return blocks, heading
 
 
-def _inline_text(token) -> str:
+def _inline_text(token, *, images: bool = True) -> str:
+    """The words an inline token shows; with ``images``, an image's alternative text among them."""
     parts = []
     for child in token.children or ():
         if child.type in ("text", "code_inline"):
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
-        elif child.type == "image":
+        elif child.type == "image" and images:
             parts.append(child.content)
     return one_line("".join(parts))
