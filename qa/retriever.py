@@ -15,7 +15,7 @@ from qa.answer.quotes import (
     choose_quotes,
     quote_passage,
 )
-from qa.answer.timeline import arrange, dates_of, in_date_order
+from qa.answer.timeline import arrange, dates_of, in_date_order, near_best
 from qa.errors import InvalidInput
 from qa.results import Answer, Context, Hit, Quote
 from qa.search.filters import DocumentFilter, document_filter
@@ -128,7 +128,7 @@ class Retriever(Searcher):
         choice = choose_quotes(candidates, self.scorer, wide)
         wider = choice.quotes
         best = wider[0].score if wider else 0.0
-        return choice, [q for q in wider if q.score >= best - scoring.quote_margin][: scoring.max_quotes], wider
+        return choice, [q for q in wider if near_best(q.score, best, scoring.quote_margin)][: scoring.max_quotes], wider
 
     def _ask_each_source(self, question: str, k: int, wanted: DocumentFilter | None, sources: int) -> Answer:
         """The best quote of each of up to ``sources`` documents that answer, by their best passages.

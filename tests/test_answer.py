@@ -92,7 +92,7 @@ def test_another_scorer_can_take_the_models_place(index_dir, embedder):
         neighbour_margin = 0.0
 
         def rank(self, features):
-            return -shipped_model().rank(features)
+            return 1 - shipped_model().rank(features)
 
         def answerable(self, features):
             return 1.0

@@ -41,6 +41,14 @@ ANSWER_FEATURES = (
     "identifiers_missing", "names_missing", "focus_in_document", "kind_measurable", "kind_named", "kind_none",
 )
 """What a question's best candidate is described by, for the answerability model (:func:`answer_vector`)."""
+EVIDENCE = frozenset({"ranker", "ranker_gap", "best_similarity", "similarity", "overlap", "focus_overlap",
+                      "rarest_present", "fact", "passage_score", "phrases", "focus_in_document"})
+"""Answer features that can only speak for an answer: their weights are fitted at 0 or more, so
+that no quirk of how the training questions were written (unanswerable ones worded closer to the
+text, say) teaches the model that a closer match means "not found"."""
+COUNTER_EVIDENCE = frozenset({"missing_numbers", "lacks_fact", "other_subject", "fact_apart",
+                              "identifiers_missing", "names_missing"})
+"""Answer features that can only speak against an answer: their weights are fitted at 0 or less."""
 
 NAMED_KINDS = frozenset({"person", "place", "name"})
 SUBJECT_WEIGHT = 0.25

@@ -20,6 +20,7 @@ import numpy as np
 from qa.answer.features import SENTENCE_FEATURES, answer_vector, sentence_matrix
 from qa.answer.model import QuoteScorer
 from qa.answer.question import Question
+from qa.answer.timeline import near_best
 from qa.results import Hit, Quote, ScoredSentence
 from qa.scoring import DEFAULT_SCORING, Scoring
 from qa.text.words import REFERS_BACK
@@ -99,7 +100,7 @@ def choose_quotes(candidates: Candidates, scorer: QuoteScorer, scoring: Scoring 
     best = chances[order[0]]
     quotes: list[Quote] = []
     for i in order:
-        if len(quotes) == scoring.max_quotes or chances[i] < best - scoring.quote_margin:
+        if len(quotes) == scoring.max_quotes or not near_best(chances[i], best, scoring.quote_margin):
             break
         first, last = _with_fact(items, tells, chances,
                                  *_with_neighbour(items, texts, chances, i, scorer.neighbour_margin))

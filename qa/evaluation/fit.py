@@ -19,7 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answer.features import ANSWER_FEATURES, SENTENCE_FEATURES
+from qa.answer.features import (
+    ANSWER_FEATURES,
+    COUNTER_EVIDENCE,
+    EVIDENCE,
+    SENTENCE_FEATURES,
+)
 from qa.answer.model import DEFAULT_MODEL_FILE, AnswerModel, Linear
 from qa.answer.question import parse_question
 from qa.answer.quotes import (
@@ -123,12 +128,27 @@ def fit_ranker(examples: Sequence[Example], weights: np.ndarray, l2: float = RAN
 
 
 def fit_answerability(x: np.ndarray, y: np.ndarray, weights: np.ndarray, c: float = ANSWERABILITY_C) -> Linear:
-    """Logistic regression of answerable (``y``) on the best candidate's features."""
-    from sklearn.linear_model import LogisticRegression
+    """Logistic regression of answerable (``y``) on the best candidate's features, L2-penalised
+    (``1 / c``), the weights of ``EVIDENCE`` kept at 0 or more and of ``COUNTER_EVIDENCE`` at 0 or less."""
+    from scipy.optimize import minimize
 
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
-    model = LogisticRegression(C=c, max_iter=5000).fit((x - mean) / scale, y, sample_weight=weights)
-    return Linear(ANSWER_FEATURES, mean, scale, model.coef_[0].astype(np.float64), float(model.intercept_[0]))
+    z = (x - mean) / scale
+    target = y.astype(np.float64)
+    weights = weights / weights.sum()
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = theta[:-1], theta[-1]
+        margin = z @ w + b
+        p = 1 / (1 + np.exp(-margin))
+        value = np.sum(weights * (np.logaddexp(0, margin) - target * margin)) + 0.5 * w @ w / (c * len(target))
+        residual = weights * (p - target)
+        return value, np.append(z.T @ residual + w / (c * len(target)), residual.sum())
+
+    bounds = [(0, None) if name in EVIDENCE else (None, 0) if name in COUNTER_EVIDENCE else (None, None)
+              for name in ANSWER_FEATURES] + [(None, None)]
+    theta = minimize(loss, np.zeros(z.shape[1] + 1), jac=True, method="L-BFGS-B", bounds=bounds).x
+    return Linear(ANSWER_FEATURES, mean, scale, theta[:-1], float(theta[-1]))
 
 
 def fit_calibration(scores: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
