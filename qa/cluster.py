@@ -21,6 +21,7 @@ import itertools
 import logging
 import math
 import os
+import socket
 import sys
 from collections import deque
 from collections.abc import Iterator
@@ -71,6 +72,8 @@ def cluster_source(cluster: str | None, workers: int | None) -> FileSource:
         raise InvalidInput(f"The number of workers must be at least 1, not {workers}.")
     if importlib.util.find_spec("ray") is None:
         raise ClusterError(INSTALL_HINT)
+    if cluster is not None and cluster.strip() not in ("auto", "local"):
+        _check_reachable(cluster.strip())
     return functools.partial(_embed_on_cluster, (cluster or "local").strip(), workers)
 
 
@@ -124,6 +127,25 @@ def _connected(cluster: str, workers: int | None) -> Iterator[Any]:
         yield ray
     finally:
         ray.shutdown()
+
+
+CONNECT_TIMEOUT_S = 5.0
+"""How long to wait for a cluster's head to accept a connection before saying it can't be reached
+(Ray itself retries an address that refuses for minutes)."""
+
+
+def _check_reachable(cluster: str) -> None:
+    """ClusterError unless the head at ``cluster`` (``host:port``, maybe ``ray://``) accepts a connection within
+    :data:`CONNECT_TIMEOUT_S`."""
+    host, colon, port = cluster.removeprefix("ray://").rpartition(":")
+    if not (colon and host and port.isdigit()):
+        return  # not host:port: Ray says what is wrong with it
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except (OSError, ValueError) as err:
+        reason = "no answer" if isinstance(err, TimeoutError) else getattr(err, "strerror", None) or str(err)
+        raise ClusterError(f"Can't reach the Ray cluster at {cluster} ({reason}). Check the address and that "
+                           "`ray start --head` runs there, or use --cluster local.") from None
 
 
 def _refused_token(err: BaseException | None) -> bool:

@@ -48,6 +48,19 @@ def test_qa_help_does_not_import_ray():
     assert shown.stdout.split() == ["0", "True", "False"], shown.stderr
 
 
+def test_an_address_where_no_cluster_listens_fails_at_once_with_one_line(tmp_path, corpus_dir):
+    address = f"127.0.0.1:{_free_port()}"
+    index = tmp_path / "index"
+    started = time.monotonic()
+    run = subprocess.run([sys.executable, "-m", "qa", "index", str(corpus_dir), "--index-dir", str(index),
+                          "--cluster", address], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert run.returncode == 1
+    assert run.stderr.splitlines() == [f"Error: Can't reach the Ray cluster at {address} (Connection refused). Check "
+                                       "the address and that `ray start --head` runs there, or use --cluster local."]
+    assert time.monotonic() - started < 60
+    assert not index.exists()
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("", 0))  # Ray's head listens on every address
