@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import sys
-from pathlib import Path
 
 import click
 
@@ -208,12 +207,17 @@ def ask(question: str, index_dir: str | None, k: int, as_json: bool, full: bool,
         click.echo("(--full prints the closest passages whole)", err=True)
 
 
+MAX_LOGIN_CHARS = 4096
+"""An --auth-file's first line is read up to this long."""
+
+
 def _login(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, str] | None:
     if value is None:
         return None
     if param.name == "auth_file":
         try:
-            value = (Path(value).read_text(encoding="utf-8").splitlines() or [""])[0]
+            with open(value, encoding="utf-8") as handle:  # the first line only: the file may be endless
+                value = handle.readline(MAX_LOGIN_CHARS).rstrip("\r\n")
         except (OSError, UnicodeDecodeError) as err:
             raise click.BadParameter(f"can't read {printable(value)}: {getattr(err, 'strerror', None) or err}") from None
     user, colon, password = value.strip().partition(":")

@@ -21,6 +21,10 @@ class IndexCorrupt(QAError):
     """The index folder is damaged."""
 
 
+class IndexUnwritable(QAError):
+    """The index folder could not be written (no space, read-only, no permission); the index stays as it was."""
+
+
 class IndexLocked(QAError):
     """Another process is writing the index."""
 

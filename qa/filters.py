@@ -79,7 +79,13 @@ def document_filter(since: str | dt.date | None = None, until: str | dt.date | N
 def _patterns(source: str | Iterable[str] | None) -> tuple[str, ...]:
     if source is None:
         return ()
-    patterns = (source,) if isinstance(source, str) else tuple(source)
+    if isinstance(source, str):
+        patterns: tuple = (source,)
+    elif isinstance(source, Iterable) and not isinstance(source, (bytes, Mapping)):
+        patterns = tuple(source)
+    else:
+        raise InvalidInput(f"The source filter must be a glob or a list of globs over document ids, "
+                           f"not {type(source).__name__}.")
     if not all(isinstance(p, str) and p.strip() for p in patterns):
         raise InvalidInput("A source pattern must be a non-empty glob over document ids, such as 'reuters/*'.")
     if len(patterns) > MAX_PATTERNS:

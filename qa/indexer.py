@@ -313,17 +313,30 @@ def _add_files(build: _Build, plan: _Plan, report: IndexReport, progress: bool, 
         for file, digest, document, passages, sentences, vectors in progress_bar(
                 embedded, progress, desc="Indexing", unit="file", total=len(plan.to_load), status=rate):
             if isinstance(document, UnsupportedDocument):
-                report.skipped.append(Skipped(shown_path(file.path), str(document)))
+                _skip(plan, report, file, str(document))
                 if not document.transient:
                     plan.skip_records[file.source] = SkippedFile(digest, shown_path(file.path), str(document),
                                                                  file.root, plan.limits)
                 continue
-            build.writer.add_document(document, _record(plan, file, digest, document), passages, sentences, vectors)
+            try:
+                record = _record(plan, file, digest, document)
+            except OSError as err:
+                _skip(plan, report, file, f"it went away while being indexed ({err.strerror}); run again to index it")
+                continue
+            build.writer.add_document(document, record, passages, sentences, vectors)
             build.passages_added += len(passages)
             if file.source in plan.known:
                 report.updated += 1
             else:
                 report.added += 1
+
+
+def _skip(plan: _Plan, report: IndexReport, file: SourceFile, reason: str) -> None:
+    """Report a file as skipped; one whose earlier version was indexed has lost it, and counts as removed."""
+    if file.source in plan.known:
+        report.removed += 1
+        reason += "; its earlier version was taken out of the index"
+    report.skipped.append(Skipped(shown_path(file.path), reason))
 
 
 def _embed_in_process(files: list[tuple[SourceFile, str]], build: _Build) -> Iterator[EmbeddedFile]:

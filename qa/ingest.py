@@ -20,6 +20,7 @@ from pathlib import Path
 from qa.config import MAX_PDF_BYTES, max_text_bytes
 from qa.errors import PathNotFound, UnsupportedDocument
 from qa.formats import Reading, read_html, read_markdown, read_pdf, read_text
+from qa.lexical import has_words
 from qa.results import Document, Skipped
 
 logger = logging.getLogger(__name__)
@@ -160,8 +161,8 @@ def read_document(file: SourceFile, *, max_text: int | None = None) -> Document:
     del data
     document = Document(file.source, reading.title, reading.text, shown_path(file.path.resolve()), reading.pages,
                         reading.metadata)
-    if not document.text.strip():
-        raise UnsupportedDocument("no text found")
+    if not has_words(document.text):
+        raise UnsupportedDocument("no text found (no letters or digits)")
     if len(document.text) > max_text:
         raise UnsupportedDocument(f"too much text ({len(document.text) / 1e6:.3g} million characters; the limit "
                                   f"is {max_text / 1e6:.3g} million ($QA_MAX_TEXT_MB)); split it into smaller files")

@@ -121,7 +121,7 @@ class Manifest:
             raise IndexNotFound(f"No index at {shown(index_dir)}. Run `qa index` first.")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeError, ValueError) as err:
+        except (OSError, UnicodeError, ValueError, RecursionError) as err:  # RecursionError: nesting too deep
             raise damaged(index_dir, f"{MANIFEST} can't be read ({type(err).__name__})") from err
         if not isinstance(data, dict):
             raise damaged(index_dir, f"{MANIFEST} is not a JSON object")
@@ -203,10 +203,14 @@ def write_json_atomically(path: Path, tmp: Path, data: Any, *, indent: int | Non
                           before_swap: Callable[[], None] | None = None) -> None:
     """Write ``data`` as JSON to ``path`` atomically: ``tmp`` (0600), flushed to disk, renamed over it."""
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=indent, ensure_ascii=False)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=indent, ensure_ascii=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:  # a full disk: no half-written file is left behind
+        tmp.unlink(missing_ok=True)
+        raise
     if before_swap:
         before_swap()
     os.replace(tmp, path)

@@ -61,7 +61,12 @@ def onnx_file(model_folder: str | os.PathLike, runtime: str) -> Path:
     path = export_folder(model_folder) / ONNX_FILES[runtime]
     if not path.is_file():
         logger.info("exporting %s for %s to %s", runtime, model_folder, path)
-        build(Path(model_folder), path.parent)
+        from qa.embed import model_unavailable
+
+        try:
+            build(Path(model_folder), path.parent)
+        except Exception as err:  # transformers and torch raise many kinds for a folder they can't load
+            raise model_unavailable(str(model_folder), err) from err
     return path
 
 

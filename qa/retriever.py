@@ -18,6 +18,7 @@ from qa.config import default_index_dir
 from qa.embed import Embedder, canonical_model_name
 from qa.errors import InvalidInput
 from qa.filters import DocumentFilter, document_filter
+from qa.lexical import has_words
 from qa.manifest import MANIFEST, model_mismatch
 from qa.results import Answer, Context, DocumentInfo, Hit, Quote, ScoredSentence
 from qa.scoring import CONFIDENCE_SCALE, DEFAULT_SCORING, Scoring, built_in_threshold
@@ -371,6 +372,8 @@ def _checked(question: str, k: int) -> str:
     question = _UNPRINTABLE.sub(" ", _SURROGATE.sub("\ufffd", question)).strip()
     if not question:
         raise InvalidInput("The question is empty: ask something about your documents.")
+    if not has_words(question):  # nothing a quote could match: a zero-width space, a lone surrogate
+        raise InvalidInput("The question has no words: ask something about your documents in words.")
     if len(question) > MAX_QUESTION_CHARS:
         raise InvalidInput(f"The question is {len(question):,} characters long; ask in at most "
                            f"{MAX_QUESTION_CHARS:,}.")
