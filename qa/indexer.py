@@ -161,7 +161,9 @@ def _file_source(cluster: str | None, workers: int | None) -> FileSource:
 def _current(index_dir: Path) -> Store | None:
     if not (index_dir / "manifest.json").exists():
         return None
-    return Store(index_dir)
+    store = Store(index_dir)
+    store.verify()  # damaged files are not built on (nor reported "unchanged")
+    return store
 
 
 def _choose_model(index_dir: Path, base: Store | None, model: str | None, embedder: Embedder | None) -> str:

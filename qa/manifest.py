@@ -112,6 +112,9 @@ class Manifest:
     copy_rules: int = 0
     """The version of the copy rules (``qa.copies.COPY_RULES``) that the records' dates and copy
     groups were made under; 0 in indexes from before they were kept."""
+    checksums: dict[str, str] = field(default_factory=dict)
+    """Each data file's checksum (``qa.checksums``), checked when the index is opened; empty in
+    indexes from before they were kept."""
 
     @classmethod
     def load(cls, index_dir: str | os.PathLike) -> Manifest:
@@ -238,8 +241,10 @@ def _parse(data: dict[str, Any]) -> Manifest:
     for name, value in (("documents", documents), ("skipped", skipped), ("files", files)):
         if not isinstance(value, dict):
             raise TypeError(f"'{name}' is not an object")
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
-        raise TypeError("'files' holds a name that is not text")
+    checksums = data.get("checksums", {})
+    for name, value in (("files", files), ("checksums", checksums)):
+        if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise TypeError(f"'{name}' holds a name that is not text")
     not_found = data.get("not_found")
     return Manifest(
         model=_typed(data, "model", str),
@@ -258,6 +263,7 @@ def _parse(data: dict[str, Any]) -> Manifest:
         not_found=_record(Calibration, "not_found", not_found) if isinstance(not_found, dict) else None,
         runtime=str(data.get("runtime", "torch")),
         copy_rules=_typed(data, "copy_rules", int) if "copy_rules" in data else 0,
+        checksums=checksums,
     )
 
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from qa import copies
 from qa import vectors as vector_index
+from qa.checksums import FileCheck, checksum
 from qa.config import DEFAULT_INDEX_TYPE, VERSION
 from qa.dates import iso_date
 from qa.errors import IndexCorrupt
@@ -161,6 +162,9 @@ class Store:
             raise
         except Exception as err:  # numpy and zipfile raise many kinds for a damaged file
             raise damaged(index_dir, f"{paths['lexical'].name} is not a readable BM25 file") from err
+        # Started last, so that opening does not share the CPU with it.
+        self._file_check = FileCheck(self.index_dir, {file: value for file, value in self.manifest.checksums.items()
+                                                       if file in self.manifest.files.values()})
 
     @contextlib.contextmanager
     def _reading(self, what: str) -> Iterator[None]:
@@ -170,9 +174,17 @@ class Store:
         except (sqlite3.Error, KeyError, IndexError, ValueError, TypeError, RuntimeError) as err:
             raise damaged(self.index_dir, f"{what} can't be read ({type(err).__name__}: {err})") from err
 
+    def verify(self) -> None:
+        """IndexCorrupt if a data file does not match its recorded checksum (waits for the check
+        that began when the store was opened)."""
+        problem = self._file_check.problem()
+        if problem:
+            raise damaged(self.index_dir, problem)
+
     def search(self, name: str, query: np.ndarray, k: int, within: Scope | None = None) -> list[tuple[int, float]]:
         """(id, cosine) of the ``k`` nearest ``name`` vectors ("passages" or "sentences") to a unit
         query; with ``within``, the nearest of the vectors it lets through."""
+        self.verify()  # no answer from damaged files
         index = self.vectors[name]
         if index.ntotal == 0:
             return []
@@ -452,6 +464,7 @@ class StoreWriter:
         for file in self.files.values():
             make_private(self.index_dir / file)
             fsync_path(self.index_dir / file)
+        checksums = {file: checksum(self.index_dir / file) for file in self.files.values()}
         manifest = Manifest(
             model=self.model,
             dimension=self.dimension,
@@ -468,6 +481,7 @@ class StoreWriter:
             not_found=self._not_found,
             runtime=self.runtime,
             copy_rules=copies.COPY_RULES,
+            checksums=checksums,
         )
         manifest.save(self.index_dir, before_swap=lambda: self._checkpoint("swap"))
         self._checkpoint("after-swap")

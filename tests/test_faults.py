@@ -1,11 +1,14 @@
 """Faults a hostile or careless user can cause end in one line that names the cause and what to
 do, and the index stays as it was: a file that goes away mid-run, a full disk, a read-only or
-tampered index folder, endless or wordless input, a model folder of pickled code."""
+tampered index folder (checked against its checksums), endless or wordless input, a model folder
+of pickled code."""
 
+import json
 import os
 import resource
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +20,7 @@ from test_crash import OWLS
 from qa import IndexCorrupt, IndexUnwritable, InvalidInput, ModelUnavailable, Retriever, build_index
 from qa.cli import cli
 from qa.index_folder import LOCK
-from qa.manifest import MANIFEST
+from qa.manifest import MANIFEST, Manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "When was the Kestrel Lighthouse built?"
@@ -198,3 +201,44 @@ def test_a_model_folder_of_pickled_code_is_refused_in_one_line_without_running_i
                              "has internet.\n")
     assert not ran.exists()
     assert isinstance(result.exception, SystemExit) and not isinstance(result.exception, ModelUnavailable)
+
+
+def flip_bytes(path: Path, count: int = 64) -> None:
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2  # among the vectors, past any header a reader would check
+    data[middle : middle + count] = bytes(b ^ 0xFF for b in data[middle : middle + count])
+    path.write_bytes(bytes(data))
+
+
+def test_flipped_bytes_in_a_vector_file_are_found_before_anything_is_answered(indexed, embedder):
+    _, index = indexed
+    name = Manifest.load(index).files["sentences"]
+    flip_bytes(index / name)
+    retriever = Retriever.load(index, embedder=embedder)
+    with pytest.raises(IndexCorrupt) as damaged:
+        retriever.ask(QUESTION)
+    assert str(damaged.value) == (f"Damaged index at {index}/: {name} does not match its checksum. "
+                                  f"Rebuild it with `qa index --rebuild --index-dir {index}/`.")
+
+
+def test_index_reports_damaged_offsets_in_the_store_instead_of_unchanged(indexed):
+    docs, index = indexed
+    name = Manifest.load(index).files["store"]
+    db = sqlite3.connect(index / name)
+    db.execute("UPDATE sentences SET start = start + 7 WHERE id % 3 = 0")
+    db.commit()
+    db.close()
+    before = snapshot(index)
+    result = CliRunner().invoke(cli, ["index", str(docs), "--index-dir", str(index), "--no-progress"])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: Damaged index at {index}/: {name} does not match its checksum. "
+                             f"Rebuild it with `qa index --rebuild --index-dir {index}/`.\n")
+    assert snapshot(index) == before
+
+
+def test_an_index_from_before_checksums_still_answers(indexed, embedder):
+    _, index = indexed
+    manifest = json.loads((index / MANIFEST).read_text())
+    assert set(manifest.pop("checksums")) == set(manifest["files"].values())
+    (index / MANIFEST).write_text(json.dumps(manifest))
+    assert Retriever.load(index, embedder=embedder).ask(QUESTION).answered
