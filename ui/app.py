@@ -36,7 +36,6 @@ from ui.chat import (
     clear,
     respond_with_options,
     select_message,
-    user_error,
 )
 from ui.document_view import add_document_route
 from ui.documents import add_documents, filter_choices, refresh, remove_document
@@ -145,11 +144,25 @@ def build_app(
             try:
                 return ask(retriever, question, history, since=since, until=until, source=source or None,
                            per_source=per_source)
-            except QAError as err:
-                raise user_error(err) from err
+            except QAError as err:  # as JSON, never shown as HTML: the message as it is, and no traceback
+                raise gr.Error(str(err), print_exception=False) from err
 
         gr.api(ask_api, api_name="ask", **model)
+    _default_missing_values(demo, "ask")
     return demo
+
+
+def _default_missing_values(demo: gr.Blocks, api_name: str) -> None:
+    """Values left off the end of a call to API ``api_name`` take their defaults (None), as Gradio's
+    own clients send them; Gradio would refuse the call with an empty error."""
+    validate = demo.validate_inputs
+
+    def padded(block_fn, inputs: list) -> None:
+        if block_fn.api_name == api_name and isinstance(inputs, list):
+            inputs.extend([None] * (len(block_fn.inputs) - len(inputs)))
+        validate(block_fn, inputs)
+
+    demo.validate_inputs = padded
 
 
 def open_index(index_dir: str | os.PathLike | None, docs_dir: str | os.PathLike) -> tuple[Retriever, Embedder]:
