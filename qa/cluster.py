@@ -22,9 +22,12 @@ import logging
 import math
 import os
 import socket
+import subprocess
 import sys
+import tempfile
 from collections import deque
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.chunk import PASSAGE_RULES
@@ -101,32 +104,50 @@ def _embed_on_cluster(cluster: str, workers: int | None, files: list[tuple[Sourc
 @contextlib.contextmanager
 def _connected(cluster: str, workers: int | None) -> Iterator[Any]:
     """The ray module, connected to the cluster asked for (or to the one this process already is)."""
-    with _loopback_only(cluster == "local"):
-        import ray
+    local = cluster == "local"
+    with contextlib.ExitStack() as running:
+        with _loopback_only(local):
+            import ray
 
-        if ray.is_initialized():
-            yield ray
-            return
-        options = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
+            if ray.is_initialized():
+                yield ray
+                return
+            options = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
+            try:
+                if local:
+                    ray.init(num_cpus=workers, _temp_dir=running.enter_context(_watched_folder()), **options)
+                else:
+                    ray.init(address=cluster, **options)
+            except ConnectionError as err:
+                if _refused_token(err):
+                    raise ClusterError(f"The Ray cluster at {cluster} wants its token: set RAY_AUTH_MODE=token, with "
+                                       "the token in ~/.ray/auth_token or $RAY_AUTH_TOKEN.") from err
+                if cluster == "auto":
+                    raise ClusterError("No Ray cluster is running on this machine: start one with `ray start --head`, "
+                                       "give its address, or use --cluster local.") from err
+                raise ClusterError(f"Can't connect to the Ray cluster at {cluster}: {_first_line(err)}") from err
+            except Exception as err:  # Ray raises many kinds for a bad address or a version mismatch
+                raise ClusterError(f"Can't start or join the Ray cluster '{cluster}': {_first_line(err)}") from err
         try:
-            if cluster == "local":
-                ray.init(num_cpus=workers, **options)
-            else:
-                ray.init(address=cluster, **options)
-        except ConnectionError as err:
-            if _refused_token(err):
-                raise ClusterError(f"The Ray cluster at {cluster} wants its token: set RAY_AUTH_MODE=token, with the "
-                                   "token in ~/.ray/auth_token or $RAY_AUTH_TOKEN.") from err
-            if cluster == "auto":
-                raise ClusterError("No Ray cluster is running on this machine: start one with `ray start --head`, "
-                                   "give its address, or use --cluster local.") from err
-            raise ClusterError(f"Can't connect to the Ray cluster at {cluster}: {_first_line(err)}") from err
-        except Exception as err:  # Ray raises many kinds for a bad address or a version mismatch
-            raise ClusterError(f"Can't start or join the Ray cluster '{cluster}': {_first_line(err)}") from err
+            yield ray
+        finally:
+            ray.shutdown()
+
+
+@contextlib.contextmanager
+def _watched_folder() -> Iterator[str]:
+    """A new folder for a local cluster's files, and a watchdog (``qa/cluster_watchdog.py``) that ends the
+    processes naming it and removes it once this block is left or this process is gone, even by kill -9."""
+    folder = tempfile.mkdtemp(prefix="qa-ray-", dir=os.environ.get("RAY_TMPDIR"))  # short: Ray's socket paths
+    script = Path(__file__).with_name("cluster_watchdog.py")
+    # A session of its own: killing this process's group must not take the watchdog with it.
+    watchdog = subprocess.Popen([sys.executable, str(script), folder], stdin=subprocess.PIPE, start_new_session=True)
     try:
-        yield ray
+        yield folder
     finally:
-        ray.shutdown()
+        watchdog.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            watchdog.wait(timeout=10)
 
 
 CONNECT_TIMEOUT_S = 5.0

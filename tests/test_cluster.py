@@ -1,6 +1,7 @@
 """`qa index --cluster`: a real Ray cluster on this machine (a head and a worker node, each started
 with `ray start` as its own processes) builds the index a single process builds."""
 
+import contextlib
 import importlib.util
 import json
 import logging
@@ -59,6 +60,47 @@ def test_an_address_where_no_cluster_listens_fails_at_once_with_one_line(tmp_pat
                                        "the address and that `ray start --head` runs there, or use --cluster local."]
     assert time.monotonic() - started < 60
     assert not index.exists()
+
+
+def _processes_naming(folder: str) -> dict[int, str]:
+    named = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if folder in command:
+            named[int(pid)] = command
+    return named
+
+
+@pytest.mark.slow
+def test_a_killed_local_cluster_run_leaves_no_ray_process_behind(tmp_path, corpus_dir):
+    if importlib.util.find_spec("ray") is None:
+        pytest.skip("needs the [cluster] extra")
+    temp = tempfile.mkdtemp(prefix="qa-ray-")  # short: Ray's socket paths live under it
+    env = {**os.environ, "RAY_TMPDIR": temp}
+    run = subprocess.Popen([sys.executable, "-m", "qa", "index", str(corpus_dir), "--index-dir", str(tmp_path / "index"),
+                            "--cluster", "local", "--workers", "1", "--no-progress"], env=env, cwd=REPO,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + CLUSTER_START_TIMEOUT_S
+        while not any("default_worker.py" in c for c in _processes_naming(temp).values()):  # an embedding worker
+            assert time.monotonic() < deadline and run.poll() is None, "no Ray worker started"
+            time.sleep(0.2)
+        run.kill()
+        run.wait()
+        killed = time.monotonic()
+        while _processes_naming(temp) and time.monotonic() - killed < 10:
+            time.sleep(0.2)
+        assert list(_processes_naming(temp).values()) == []
+    finally:
+        if run.poll() is None:
+            run.kill()
+        for pid in _processes_naming(temp):  # what this test started and the run left
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _free_port() -> int:

@@ -1,0 +1,33 @@
+"""Ends what is left of a local Ray cluster once the `qa index` that started it is gone, even by kill -9.
+
+Ray's own processes notice that their parent died by polling, and one that is busy (a worker
+loading the model, an agent reporting to a GCS that is gone) lives on for seconds to minutes.
+``qa.cluster`` starts the cluster in a new folder and this script with a pipe on its stdin; when
+the pipe closes (qa exited, whichever way), every process whose command line names the folder is
+killed and the folder removed. It imports nothing of qa, so it starts in a blink.
+
+    python qa/cluster_watchdog.py FOLDER
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+
+
+def end_cluster(folder: str) -> None:
+    """Kill every process whose command line names ``folder`` (a local cluster's), then remove it."""
+    import psutil  # Ray's own dependency
+
+    for process in psutil.process_iter(["cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            if process.pid != os.getpid() and any(folder in part for part in process.info["cmdline"] or ()):
+                process.kill()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.stdin.buffer.read()  # returns at end of file: the parent is gone
+    end_cluster(sys.argv[1])
