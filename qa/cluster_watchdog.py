@@ -14,19 +14,20 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
+import subprocess
 import sys
 
 
 def end_cluster(folder: str) -> None:
     """Kill every process whose command line names ``folder`` (a local cluster's), then remove it."""
-    import psutil  # Ray's own dependency
-
-    for process in psutil.process_iter(["cmdline"]):
-        with contextlib.suppress(psutil.Error):
-            if process.pid != os.getpid() and any(folder in part for part in process.info["cmdline"] or ()):
-                process.kill()
+    listing = subprocess.run(["ps", "-A", "-o", "pid=,args="], capture_output=True, text=True, check=False).stdout
+    for line in listing.splitlines():
+        pid, _, command = line.strip().partition(" ")
+        if folder in command and pid.isdigit() and int(pid) != os.getpid():
+            with contextlib.suppress(OSError):  # gone meanwhile
+                os.kill(int(pid), signal.SIGKILL)
     shutil.rmtree(folder, ignore_errors=True)
-
 
 if __name__ == "__main__":
     sys.stdin.buffer.read()  # returns at end of file: the parent is gone
