@@ -15,6 +15,7 @@ from ui_support import (
     NATO_QUOTE,
     OFFLINE_ENV,
     ask_in_page,
+    low_contrast,
     outside_requests,
 )
 
@@ -175,3 +176,15 @@ def test_the_document_filter_and_each_source_mode_reach_the_answer(page):
     page.fill("#question textarea", NATO)
     page.press("#question textarea", "Enter")
     page.wait_for_selector("text=No indexed document is dated 2020-01-01 to now.")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", ["page", "phone"])
+def test_every_text_on_the_page_has_aa_contrast(size, request):
+    tab = request.getfixturevalue(size)
+    ask_in_page(tab, NATO)  # a quote with its citation line, and the sources panel
+    ask_in_page(tab, "What is the recipe for pancakes?")  # weak matches
+    for panel in ("#filters", "#documents-panel"):
+        tab.click(f"{panel} > button")
+    tab.wait_for_selector("#since input, #since textarea")
+    assert low_contrast(tab) == []
