@@ -7,6 +7,7 @@ import os
 
 import pytest
 from ui_support import (
+    ANSWER_MS,
     BOT,
     HOSTILE_NOTES,
     HOSTILE_SENTENCE,
@@ -188,3 +189,21 @@ def test_every_text_on_the_page_has_aa_contrast(size, request):
         tab.click(f"{panel} > button")
     tab.wait_for_selector("#since input, #since textarea")
     assert low_contrast(tab) == []
+
+
+@pytest.mark.browser
+def test_a_bad_filter_value_is_shown_at_its_field_and_the_chat_stays(page):
+    ask_in_page(page, NATO)
+    page.click("#filters > button")
+    page.fill("#since textarea, #since input", "last week")
+    page.click("#filters > button")  # closed again: the refusal opens it
+    page.fill("#question textarea", "How many countries have banned cluster munitions?")
+    page.press("#question textarea", "Enter")
+    note = page.wait_for_selector("#filter-note .qa-invalid-note", timeout=ANSWER_MS)
+    assert note.inner_text() == "since must be a date such as 2023-07-01 (or 2023-07, or 2023), not 'last week'."
+    assert note.is_visible() and page.locator("#since.qa-invalid").count() == 1
+    assert NATO_QUOTE in page.locator(BOT).last.inner_text() and page.locator(".error").count() == 0
+    assert page.input_value("#question textarea") == "How many countries have banned cluster munitions?"
+    page.fill("#since textarea, #since input", "")
+    ask_in_page(page, "How many countries have banned cluster munitions?")
+    assert page.locator("#filter-note .qa-invalid-note").count() == 0 and page.locator("#since.qa-invalid").count() == 0

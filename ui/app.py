@@ -91,12 +91,14 @@ def build_app(
                                           placeholder="Ask a question and press Enter")
                     ask_button = gr.Button("Ask", variant="primary", elem_id="ask", scale=1, min_width=70)
                     clear_button = gr.Button("Clear", elem_id="clear", scale=1, min_width=70)
-                with gr.Accordion("Dates, documents, sources", open=False, elem_id="filters"):
+                question_note = gr.HTML(elem_id="question-note", padding=False)  # why a question was refused
+                with gr.Accordion("Dates, documents, sources", open=False, elem_id="filters") as filters:
                     with gr.Row():
                         since = gr.Textbox(label="Since (date)", placeholder="2024-03-01, 2024-03 or 2024",
                                            elem_id="since", max_length=10)
                         until = gr.Textbox(label="Until (date)", placeholder="2024-03-31, 2024-03 or 2024",
                                            elem_id="until", max_length=10)
+                    filter_note = gr.HTML(elem_id="filter-note", padding=False)  # why a filter was refused
                     only = gr.Dropdown(label="Only these documents (none chosen: all)", choices=[], value=[],
                                        multiselect=True, elem_id="only-documents")
                     mode = gr.Radio(list(ANSWER_MODES), value=ANSWER_MODES[0], label="Answer", elem_id="answer-mode")
@@ -116,7 +118,8 @@ def build_app(
             documents = gr.HTML(elem_id="documents")
 
         chat_io = {"inputs": [question, chatbot, turns, since, until, only, mode],
-                   "outputs": [question, chatbot, turns, sources]}
+                   "outputs": [question, chatbot, turns, sources, question_note, filter_note, since, until, only,
+                               filters]}
         question.submit(partial(respond_with_options, retriever), **chat_io, **ui_only, **model)
         ask_button.click(partial(respond_with_options, retriever), **chat_io, **ui_only, **model)
         for cleared in (clear_button.click, chatbot.clear):
