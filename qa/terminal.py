@@ -111,12 +111,13 @@ def _where(item: Hit | Quote) -> str:
 
 
 def _quote_block(answer: Answer, number: int, quote: Quote, terminal: Terminal) -> str:
-    lines = [terminal.style(f"[{number}]", fg="cyan", bold=True) + " "
+    lead = ""
+    if quote.context:  # whose list or words it is, from before the quote: it leads into the quote, on its line
+        said = printable(" ".join(quote.context.text.split()))
+        lead = terminal.style(f"{_shortened(said, terminal.width // 2)} ", dim=True)
+    lines = [terminal.style(f"[{number}]", fg="cyan", bold=True) + " " + lead
              + terminal.style(f"\u201c{printable(quote.text)}\u201d", bold=True),
              terminal.style(f"    \u2014 {citation(quote)}", dim=True)]
-    if quote.context:  # whose list or words it is, from before the quote
-        said = printable(" ".join(quote.context.text.split()))
-        lines.insert(0, terminal.style(f"    {_shortened(said, terminal.width - 4)} \u2026", dim=True))
     if copies := also_in(quote):
         lines.append(terminal.style(f"    {copies}", dim=True))
     context = answer.passage_of(quote)
@@ -130,8 +131,13 @@ def _quote_block(answer: Answer, number: int, quote: Quote, terminal: Terminal) 
 
 
 def _shortened(text: str, width: int) -> str:
-    """``text`` cut to ``width`` characters from its end, where the attribution leads into the quote."""
-    return text if len(text) <= width else "\u2026" + text[-(max(MIN_WIDTH, width) - 1):].lstrip()
+    """``text`` cut to ``width`` characters from its end, where the attribution leads into the quote,
+    at a word's start where one is near."""
+    if len(text) <= width:
+        return text
+    tail = text[-(max(MIN_WIDTH, width) - 1):]
+    space = tail.find(" ")
+    return "\u2026" + (tail[space + 1 :] if 0 <= space < len(tail) // 3 else tail).lstrip()
 
 
 def _highlight_quote(lines: list[str], terminal: Terminal) -> list[str]:
