@@ -23,7 +23,7 @@ from qa.manifest import MANIFEST, model_mismatch
 from qa.results import Answer, Context, DocumentInfo, Hit, Quote, ScoredSentence
 from qa.scoring import CONFIDENCE_SCALE, DEFAULT_SCORING, Scoring, built_in_threshold
 from qa.store import Scope, Store, StoredPassage
-from qa.timeline import arrange, dates_of, in_date_order
+from qa.timeline import arrange, dates_of
 
 DEFAULT_K = 5
 MAX_QUESTION_CHARS = 2_000
@@ -217,6 +217,7 @@ class Retriever:
             by_source.setdefault(hit.source, []).append((hit, sentences))
         chosen: list[Quote] = []
         passages: dict[int, Hit | None] = {}
+        confidences: dict[int, float] = {}
         best = 0.0
         for ranked in list(by_source.values())[: SOURCES_TRIED * sources]:
             ranked = ranked[: scoring.quote_passages]
@@ -227,13 +228,15 @@ class Retriever:
                 continue
             chosen.append(_mark(quotes[0], ranking))
             passages[id(chosen[-1])] = quote_passage(chosen[-1], [hit for hit, _ in ranked])
+            confidences[id(chosen[-1])] = confidence
             if len(chosen) == sources:
                 break
         if not chosen:
             return Answer(asked, False, [], [hit for hit, _ in ranking.ranked[:k]], best)
-        arranged = in_date_order(asked, chosen)
-        hits = [hit for quote in arranged.quotes if (hit := passages[id(quote)])]
-        return Answer(asked, True, arranged.quotes, hits, best, arranged.as_of, arranged.date_order)
+        # Most relevant first, whatever their dates: the reader asked for each source's view, not a story in time.
+        chosen.sort(key=lambda quote: -confidences[id(quote)])
+        hits = [hit for quote in chosen if (hit := passages[id(quote)])]
+        return Answer(asked, True, chosen, hits, best, each_source=True)
 
     def document_text(self, source: str) -> str:
         """The full text of document ``source``; every Hit and Quote offset points into it."""
