@@ -140,6 +140,14 @@ def _shortened(text: str, width: int) -> str:
     return "\u2026" + (tail[space + 1 :] if 0 <= space < len(tail) // 3 else tail).lstrip()
 
 
+def _middle_cut(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters in its middle, keeping a file name's start and its end."""
+    width = max(width, 12)
+    if len(text) <= width:
+        return text
+    return text[: width // 2] + "\u2026" + text[-(width - width // 2 - 1) :]
+
+
 def _highlight_quote(lines: list[str], terminal: Terminal) -> list[str]:
     """Wrapped lines with the part between » and « in colour (the marks may fall on any line)."""
     if not terminal.color:
@@ -164,9 +172,9 @@ def _weak_match(number: int, hit: Hit, terminal: Terminal, full: bool) -> str:
     if full:
         body = textwrap.fill(text, max(MIN_WIDTH, terminal.width - 6))
         return f"{head}{terminal.style(citation(hit), dim=True)}\n" + textwrap.indent(body, "      ")
-    label = printable(f"{_where(hit)} ({hit.score:.2f}): ")
-    line = label + text
     room = terminal.width - len(head)
+    label = printable(f"{_middle_cut(_where(hit), room // 2 - 9)} ({hit.score:.2f}): ")  # the preview keeps half
+    line = label + text
     if len(line) > room:
         line = line[: room - 1].rstrip() + "\u2026"
     return head + terminal.style(line[: len(label)], dim=True) + line[len(label) :]

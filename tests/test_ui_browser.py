@@ -3,6 +3,7 @@ and driven over HTTP with gradio_client. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import pytest
@@ -207,3 +208,25 @@ def test_a_bad_filter_value_is_shown_at_its_field_and_the_chat_stays(page):
     page.fill("#since textarea, #since input", "")
     ask_in_page(page, "How many countries have banned cluster munitions?")
     assert page.locator("#filter-note .qa-invalid-note").count() == 0 and page.locator("#since.qa-invalid").count() == 0
+
+
+@pytest.mark.browser
+def test_a_long_file_name_stays_inside_its_source_card(page, tmp_path):
+    upload = tmp_path / (hashlib.sha256(b"kingfishers").hexdigest() + ".txt")  # as web pages are saved
+    upload.write_text("Kingfisher notes\n\nThe kingfishers of the mill race dive for minnows at dusk.\n", encoding="utf-8")
+    page.get_by_text("Documents", exact=True).click()
+    page.set_input_files("#upload input[type=file]", str(upload))
+    page.wait_for_function("document.querySelector('#documents-report').innerText.includes('Indexed:')",
+                           timeout=180_000)
+    answer = ask_in_page(page, "When do the kingfishers of the mill race dive for minnows?")
+    assert upload.name in answer.inner_text() and upload.name in page.locator("#sources").inner_text()
+    outside = page.evaluate("""() => [...document.querySelectorAll('.qa-source, [data-testid=bot]')].flatMap(box => {
+        const edge = box.getBoundingClientRect().right + 1, found = [];
+        const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const range = document.createRange(); range.selectNodeContents(node);
+            if ([...range.getClientRects()].some(r => r.right > edge)) found.push(node.textContent.slice(0, 40));
+        }
+        return found;
+    })""")
+    assert outside == []
