@@ -1,5 +1,5 @@
 """Managing documents in the browser: uploads say what they do while they do it, a clashing name
-is never replaced, and a document can be removed."""
+is never replaced, and a document can be removed (deleting an uploaded file asks once)."""
 
 from __future__ import annotations
 
@@ -63,6 +63,10 @@ def test_an_uploaded_document_can_be_removed_and_its_file_goes(page, chat_server
     page.wait_for_function("document.querySelector('#documents').innerText.includes('kestrels.txt')")
     page.locator("#remove-choice input").click()
     page.get_by_role("option", name="Kestrel notes (kestrels.txt)").click()
+    page.click("#remove")  # deleting the file can't be undone: it asks once
+    assert "Press Remove again to confirm" in report_says(page, "Remove kestrels.txt and delete its file?")
+    page.wait_for_timeout(500)  # the list refreshes, keeping the choice
+    assert (docs / "kestrels.txt").exists() and not list(docs.glob(".qa-*"))  # qa's ledger is in the index folder
     page.click("#remove")
     assert "deleted its file: this page had uploaded it" in report_says(page, "Removed kestrels.txt")
     assert not (docs / "kestrels.txt").exists()

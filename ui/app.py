@@ -126,14 +126,16 @@ def build_app(
             cleared(clear, outputs=[question, chatbot, turns, sources], **ui_only)
         chatbot.select(select_message, inputs=turns, outputs=sources, **ui_only)
         # Listing runs in the model queue: a question switching builds never races it.
-        listing = {"fn": partial(refresh, retriever), "outputs": [documents, remove_choice, known], **ui_only, **model}
+        listing = {"fn": partial(refresh, retriever), "inputs": [remove_choice], "outputs": [documents, remove_choice, known],
+                   **ui_only, **model}
         choosing = {"fn": filter_choices, "inputs": [known, only], "outputs": only, **ui_only}
         upload.upload(partial(add_documents, docs_dir, retriever.index_dir, embedder), inputs=[upload, known],
                       outputs=[report, upload], show_progress_on=[report], **ui_only, **indexing
                       ).then(**listing).then(**choosing)
-        remove_button.click(partial(remove_document, docs_dir, retriever.index_dir), inputs=[remove_choice, known],
-                            outputs=report, show_progress_on=[report], **ui_only, **indexing
-                            ).then(**listing).then(**choosing)
+        removing = gr.State(None)  # the document a second press of Remove confirms
+        remove_button.click(partial(remove_document, retriever.index_dir),
+                            inputs=[remove_choice, known, removing], outputs=[report, removing],
+                            show_progress_on=[report], **ui_only, **indexing).then(**listing).then(**choosing)
         demo.load(**listing).then(**choosing)
         # The model loads once the page is up: the page isn't slowed, and the person is typing.
         demo.load(partial(warm_up, retriever), show_progress="hidden", **ui_only, **model)
