@@ -79,10 +79,35 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+class _SaidOnStderr(logging.Handler):
+    """Log records as plain lines on stderr (the one the command runs with, also under CliRunner)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(printable(record.getMessage()), err=True)
+
+
+ANNOUNCED = "qa.onnx_export"
+"""The logger whose INFO lines the CLI shows without -v: the model's one-time preparation, which takes a while."""
+
+
+def _announce_setup(ctx: click.Context) -> None:
+    logger = logging.getLogger(ANNOUNCED)
+    handler, level = _SaidOnStderr(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+    def undo() -> None:  # the library sets no handler or level: only while a command runs
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+    ctx.call_on_close(undo)
+
+
 @click.group(context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="qa")
 @click.option("-v", "--verbose", is_flag=True, help="Log what the library does to stderr.")
-def cli(verbose: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
     """Ask questions of your own documents; every answer is quoted, cited source text.
 
     \b
@@ -94,6 +119,8 @@ def cli(verbose: bool) -> None:
     _quiet_libraries()
     if verbose:
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
+    else:
+        _announce_setup(ctx)
 
 
 runtime_option = click.option(

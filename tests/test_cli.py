@@ -87,6 +87,23 @@ def test_a_long_file_name_leaves_the_weak_matches_their_preview_at_80_columns(ru
         assert label.split(") ", 1)[1].startswith("9f86d081884c7d") and "\u2026" in label and len(preview) >= 35
 
 
+@pytest.mark.slow
+def test_the_first_run_says_it_prepares_the_model_once_and_how_long_that_took(tmp_path):
+    from qa.onnx_export import EXPORT_SIZE, EXPORT_TIME
+
+    env = {**os.environ, "QA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    runs = [subprocess.run([sys.executable, "-m", "qa", "index", str(ROOT / "docs"), "--index-dir",
+                            str(tmp_path / f"index-{n}"), "--no-progress"], capture_output=True, text=True, env=env,
+                           timeout=600) for n in (1, 2)]
+    assert [run.returncode for run in runs] == [0, 0]
+    first = runs[0].stderr.splitlines()
+    export = next((tmp_path / "cache" / "onnx").iterdir())
+    assert first[0] == (f"Preparing the model for ONNX Runtime, once: {EXPORT_TIME}, {EXPORT_SIZE} written to "
+                        f"{export}. Later runs skip this.")
+    assert re.fullmatch(r"The model is prepared \(\d+ s\)\.", first[1]) and len(first) == 2
+    assert runs[1].stderr == ""
+
+
 def test_ask_full_prints_the_closest_passages_whole(run, index_dir):
     passages = json.loads(run("ask", "--index-dir", str(index_dir), "--json", SOURDOUGH).stdout)["passages"]
     result = run("ask", "--index-dir", str(index_dir), "--full", SOURDOUGH)
