@@ -119,7 +119,7 @@ def build_index(
         index_type = _choose_index_type(base, index_type)
         retype = base is not None and base.manifest.index_type != index_type
         build = _Build(index_dir, base, model_name, embedder or Embedder(model_name, runtime=runtime), index_type,
-                       checkpoint)
+                       checkpoint, progress)
         try:
             # An index from before copy groups and dates were kept is brought up to date too.
             if plan.removed or plan.reloaded or retype or (base and copies.outdated(base.manifest)):
@@ -259,9 +259,10 @@ class _Build:
     removed, no model is loaded and no copy of the store is made."""
 
     def __init__(self, index_dir: Path, base: Store | None, model: str, embedder: Embedder, index_type: str,
-                 checkpoint: Checkpoint) -> None:
+                 checkpoint: Checkpoint, progress: bool = False) -> None:
         self.index_dir, self.base, self.model, self.index_type = index_dir, base, model, index_type
         self.checkpoint = checkpoint
+        self.progress = progress  # a bar per batch of sentences too: one big file moves the bar as it is embedded
         self.embedder = embedder  # loads its model only when first used
         self.passages_added = 0
         # Known from the current index, or set by a source that embeds elsewhere: no model loads here for it.
@@ -346,7 +347,7 @@ def _embed_in_process(files: list[tuple[SourceFile, str]], build: _Build) -> Ite
 
     def encode(texts: list[str]) -> Future:
         done: Future = Future()
-        done.set_result(build.embedder.encode(texts))
+        done.set_result(build.embedder.encode(texts, progress=build.progress))
         return done
 
     return embed_in_order(_read_ahead(files), encode, build.checkpoint)

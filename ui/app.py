@@ -130,7 +130,7 @@ def build_app(
                    **ui_only, **model}
         choosing = {"fn": filter_choices, "inputs": [known, only], "outputs": only, **ui_only}
         upload.upload(partial(add_documents, docs_dir, retriever.index_dir, embedder), inputs=[upload, known],
-                      outputs=[report, upload], show_progress_on=[report], **ui_only, **indexing
+                      outputs=[report, upload], show_progress_on=[upload], **ui_only, **indexing
                       ).then(**listing).then(**choosing)
         removing = gr.State(None)  # the document a second press of Remove confirms
         remove_button.click(partial(remove_document, retriever.index_dir),
