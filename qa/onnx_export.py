@@ -64,9 +64,6 @@ def onnx_file(model_folder: str | os.PathLike, runtime: str) -> Path:
     """The ONNX file of ``runtime`` for this model folder, exported first if it is not in the cache."""
     path = export_folder(model_folder) / ONNX_FILES[runtime]
     if not path.is_file():
-        # Said at INFO on this module's logger, which the CLI shows even without -v: it takes a while, once.
-        logger.info("Preparing the model for ONNX Runtime, once: %s, %s written to %s. Later runs skip this.",
-                    EXPORT_TIME, EXPORT_SIZE, path.parent)
         from qa.embed import model_unavailable
 
         started = time.perf_counter()
@@ -84,10 +81,14 @@ def build(model_folder: Path, target: Path) -> None:
     Each file is written under a temporary name and renamed into place, so a reader never sees
     half a file and two processes building at once both end with whole files.
     """
+    model = _load(model_folder)  # a folder that can't be loaded fails here, before anything is said
+    # Said at INFO on this module's logger, which the CLI shows even without -v: it takes a while, once.
+    logger.info("Preparing the model for ONNX Runtime, once: %s, %s written to %s. Later runs skip this.",
+                EXPORT_TIME, EXPORT_SIZE, target)
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target, prefix=".export-") as work:
         plain = Path(work) / "plain.onnx"
-        hidden, heads = _export(model_folder, plain)
+        hidden, heads = _export(model, plain)
         fused = Path(work) / ONNX_FILES["onnx"]
         quantised = Path(work) / ONNX_FILES["onnx-int8"]
         with _root_logger_kept():
@@ -115,16 +116,20 @@ def _root_logger_kept() -> Iterator[None]:
         root.setLevel(level)
 
 
-def _export(model_folder: Path, path: Path) -> tuple[int, int]:
-    """The transformer of the folder as ONNX (token ids in, last hidden state out); returns (hidden size, heads)."""
-    import torch
+def _load(model_folder: Path):
+    """The folder's transformer, in PyTorch, to export."""
     from transformers import AutoModel
 
     from qa.embed import quiet_model_loading
 
     with quiet_model_loading():
         # Eager attention traces to plain MatMul/Softmax, which ONNX Runtime fuses; SDPA does not.
-        model = AutoModel.from_pretrained(str(model_folder), attn_implementation="eager").eval()
+        return AutoModel.from_pretrained(str(model_folder), attn_implementation="eager").eval()
+
+
+def _export(model, path: Path) -> tuple[int, int]:
+    """The transformer as ONNX (token ids in, last hidden state out); returns (hidden size, heads)."""
+    import torch
 
     class LastHiddenState(torch.nn.Module):
         def __init__(self) -> None:
