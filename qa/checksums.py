@@ -1,16 +1,19 @@
-"""Checksums of an index's data files: recorded by each build, checked whenever an index is opened.
+"""Checksums of an index's data files: recorded by each build, checked before an index answers.
 
-The check runs in a thread started as a store finishes opening, so opening stays about as fast as
-before (checking first made it +60% on a 31 MB index; in a thread, +8%: benchmarks/bench_open.py);
-the first search waits for its verdict (a cold `qa ask` loads the model meanwhile). CRC-32 is the fastest
-checksum in the standard library (2.1 GB/s here, SHA-256 1.3) and finds any accidental damage;
-it is no defence against someone who can rewrite the manifest as well.
+A store opens its files at once and checks them in a thread started by its first question, while
+the question is embedded (a cold `qa ask` loads the model meanwhile); the search waits for the
+verdict. Opening does not wait for it: reading every file first made opening a 31 MB index 60%
+slower, and a thread started at open still cost 10-80% of a small index's 1.3 ms open on a busy
+2-core machine (benchmarks/bench_open.py). CRC-32 is the fastest checksum in the standard library
+(2.1 GB/s here, SHA-256 1.3) and finds any accidental damage; it is no defence against someone
+who can rewrite the manifest as well.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import weakref
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -42,10 +45,16 @@ class FileCheck:
     def __init__(self, folder: Path, expected: Mapping[str, str]) -> None:
         self._fds = {name: os.open(folder / name, os.O_RDONLY) for name, value in expected.items()
                      if value.startswith("crc32:")}
+        weakref.finalize(self, _close, self._fds)  # a check never started still lets go of its files
         self._expected = dict(expected)
         self._problem: str | None = None
+        self._started = threading.Lock()
         self._done = threading.Event()
-        threading.Thread(target=self._run, name="qa-checksums", daemon=True).start()
+
+    def start(self) -> None:
+        """Start the check in a thread, unless it has started already."""
+        if self._started.acquire(blocking=False):
+            threading.Thread(target=self._run, name="qa-checksums", daemon=True).start()
 
     def _run(self) -> None:
         try:
@@ -55,11 +64,17 @@ class FileCheck:
         except OSError as err:
             self._problem = f"a data file can't be read ({err.strerror})"
         finally:
-            for fd in self._fds.values():
-                os.close(fd)
+            _close(self._fds)
             self._done.set()
 
     def problem(self) -> str | None:
-        """What is wrong with the files, or None; waits for the check to finish."""
+        """What is wrong with the files, or None; starts the check if need be and waits for it."""
+        self.start()
         self._done.wait()
         return self._problem
+
+
+def _close(fds: dict[str, int]) -> None:
+    for fd in fds.values():
+        os.close(fd)
+    fds.clear()

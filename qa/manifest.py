@@ -113,7 +113,7 @@ class Manifest:
     """The version of the copy rules (``qa.copies.COPY_RULES``) that the records' dates and copy
     groups were made under; 0 in indexes from before they were kept."""
     checksums: dict[str, str] = field(default_factory=dict)
-    """Each data file's checksum (``qa.checksums``), checked when the index is opened; empty in
+    """Each data file's checksum (``qa.checksums``), checked before the index answers; empty in
     indexes from before they were kept."""
 
     @classmethod

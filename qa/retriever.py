@@ -285,6 +285,7 @@ class Retriever:
         scope = store.scope(wanted) if wanted else None
         lexical = store.lexical
         depth = max(scoring.candidates, k)
+        store.begin_check()  # the data files are checked while the question is embedded
         query = self._embedder.encode_question(question)
         nearest = {pid for pid, _ in store.search("passages", query, depth, scope)}
         candidates = set()

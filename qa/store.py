@@ -162,7 +162,6 @@ class Store:
             raise
         except Exception as err:  # numpy and zipfile raise many kinds for a damaged file
             raise damaged(index_dir, f"{paths['lexical'].name} is not a readable BM25 file") from err
-        # Started last, so that opening does not share the CPU with it.
         self._file_check = FileCheck(self.index_dir, {file: value for file, value in self.manifest.checksums.items()
                                                        if file in self.manifest.files.values()})
 
@@ -174,9 +173,14 @@ class Store:
         except (sqlite3.Error, KeyError, IndexError, ValueError, TypeError, RuntimeError) as err:
             raise damaged(self.index_dir, f"{what} can't be read ({type(err).__name__}: {err})") from err
 
+    def begin_check(self) -> None:
+        """Start checking the data files against their checksums in a thread (once; :meth:`search`
+        waits for the verdict)."""
+        self._file_check.start()
+
     def verify(self) -> None:
-        """IndexCorrupt if a data file does not match its recorded checksum (waits for the check
-        that began when the store was opened)."""
+        """IndexCorrupt if a data file does not match its recorded checksum (checks, or waits for
+        the check :meth:`begin_check` started)."""
         problem = self._file_check.problem()
         if problem:
             raise damaged(self.index_dir, problem)
