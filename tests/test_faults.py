@@ -3,6 +3,7 @@ do, and the index stays as it was: a file that goes away mid-run, a full disk, a
 tampered index folder (checked against its checksums), endless or wordless input, a model folder
 of pickled code."""
 
+import contextlib
 import json
 import os
 import resource
@@ -11,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,24 +69,28 @@ def test_a_changed_file_that_no_longer_reads_is_counted_as_removed(indexed, embe
     assert "tides.txt" not in {d.source for d in Retriever.load(index, embedder=embedder).documents()}
 
 
-@pytest.fixture
-def file_size_limit():
-    """Set a size above which this process can't write a file (as a full disk stops it), for one test."""
+@contextlib.contextmanager
+def file_size_limit(limit: int) -> Iterator[None]:
+    """No file of this process can grow past ``limit`` bytes (as a full disk stops it) inside the block:
+    only there, as pytest writes its own files too."""
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past it fails (EFBIG), not the process
-    yield lambda limit: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
-    signal.signal(signal.SIGXFSZ, handler)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, handler)
 
 
 @pytest.mark.parametrize("full_at", ["journal", "vectors"])
-def test_a_full_disk_fails_with_one_line_and_the_index_answers_as_before(indexed, embedder, file_size_limit, full_at):
+def test_a_full_disk_fails_with_one_line_and_the_index_answers_as_before(indexed, embedder, full_at):
     docs, index = indexed
     (docs / "owls.txt").write_text(OWLS)
     before = snapshot(index)
     # The first file written (the journal) fails, or only the largest: the new sentence vectors.
-    file_size_limit(16 if full_at == "journal" else max(map(len, before.values())) + 64)
-    with pytest.raises(IndexUnwritable) as failed:
+    limit = 16 if full_at == "journal" else max(map(len, before.values())) + 64
+    with pytest.raises(IndexUnwritable) as failed, file_size_limit(limit):
         build_index([docs], index, embedder=embedder, progress=False)
     assert str(failed.value).startswith(f"Can't write the index at {index}/ (File too large")
     assert str(failed.value).endswith("). Free some space there, or choose another --index-dir; "
