@@ -4,7 +4,6 @@ document filter, and the "each source" answer mode (handlers called directly).""
 from __future__ import annotations
 
 import gradio as gr
-import pytest
 from ui_support import visible
 
 from qa import DocumentInfo
