@@ -162,8 +162,11 @@ class Store:
             raise
         except Exception as err:  # numpy and zipfile raise many kinds for a damaged file
             raise damaged(index_dir, f"{paths['lexical'].name} is not a readable BM25 file") from err
-        self._file_check = FileCheck(self.index_dir, {file: value for file, value in self.manifest.checksums.items()
-                                                       if file in self.manifest.files.values()})
+        try:
+            self._file_check = FileCheck(self.index_dir, {file: value for file, value in self.manifest.checksums.items()
+                                                           if file in self.manifest.files.values()})
+        except OSError as err:
+            raise damaged(index_dir, f"a data file can't be opened ({err.strerror})") from err
 
     @contextlib.contextmanager
     def _reading(self, what: str) -> Iterator[None]:
