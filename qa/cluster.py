@@ -151,22 +151,42 @@ def _watched_folder() -> Iterator[str]:
 
 
 CONNECT_TIMEOUT_S = 5.0
-"""How long to wait for a cluster's head to accept a connection before saying it can't be reached
-(Ray itself retries an address that refuses for minutes)."""
+"""How long to wait for a cluster's head to accept a connection and answer before saying it can't be
+reached (Ray itself retries an address that refuses, or that is not a head, for minutes)."""
+_HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])  # and empty SETTINGS
+_SETTINGS = 4
 
 
 def _check_reachable(cluster: str) -> None:
-    """ClusterError unless the head at ``cluster`` (``host:port``, maybe ``ray://``) accepts a connection within
-    :data:`CONNECT_TIMEOUT_S`."""
+    """ClusterError unless the head at ``cluster`` (``host:port``, maybe ``ray://``) accepts a connection and
+    answers as a gRPC server (as Ray's head does) within :data:`CONNECT_TIMEOUT_S`."""
     host, colon, port = cluster.removeprefix("ray://").rpartition(":")
     if not (colon and host and port.isdigit()):
         return  # not host:port: Ray says what is wrong with it
     try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S).close()
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S) as head:
+            speaks_grpc = _answers_http2(head)
     except (OSError, ValueError) as err:
         reason = "no answer" if isinstance(err, TimeoutError) else getattr(err, "strerror", None) or str(err)
         raise ClusterError(f"Can't reach the Ray cluster at {cluster} ({reason}). Check the address and that "
                            "`ray start --head` runs there, or use --cluster local.") from None
+    if not speaks_grpc:
+        raise ClusterError(f"{cluster} answers, but not as a Ray cluster's head. Check the address: the head "
+                           "listens on port 6379 unless `ray start --head --port` said otherwise.")
+
+
+def _answers_http2(connection: socket.socket) -> bool:
+    """Whether the server answers an HTTP/2 client's opening with a SETTINGS frame, as every gRPC server does."""
+    if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
+        return True  # a TLS handshake would come first: Ray checks that address itself
+    connection.sendall(_HTTP2_PREFACE)
+    header = b""
+    while len(header) < 9:  # a frame header: length (3 bytes), type, flags, stream (4)
+        chunk = connection.recv(9 - len(header))
+        if not chunk:
+            return False
+        header += chunk
+    return header[3] == _SETTINGS
 
 
 def _refused_token(err: BaseException | None) -> bool:

@@ -2,6 +2,7 @@
 with `ray start` as its own processes) builds the index a single process builds."""
 
 import contextlib
+import http.server
 import importlib.util
 import json
 import logging
@@ -13,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -60,6 +62,22 @@ def test_an_address_where_no_cluster_listens_fails_at_once_with_one_line(tmp_pat
                                        "the address and that `ray start --head` runs there, or use --cluster local."]
     assert time.monotonic() - started < 60
     assert not index.exists()
+
+
+def test_an_address_that_is_not_a_ray_head_fails_at_once_with_one_line(tmp_path, corpus_dir):
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)  # answers, but not gRPC
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    address = f"127.0.0.1:{server.server_address[1]}"
+    try:
+        started = time.monotonic()
+        run = subprocess.run([sys.executable, "-m", "qa", "index", str(corpus_dir), "--index-dir",
+                              str(tmp_path / "index"), "--cluster", address], capture_output=True, text=True,
+                             timeout=120, cwd=REPO)
+    finally:
+        server.shutdown()
+    assert run.returncode == 1 and time.monotonic() - started < 60
+    assert run.stderr.splitlines() == [f"Error: {address} answers, but not as a Ray cluster's head. Check the address: "
+                                       "the head listens on port 6379 unless `ray start --head --port` said otherwise."]
 
 
 def _processes_naming(folder: str) -> dict[int, str]:
