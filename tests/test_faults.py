@@ -19,7 +19,15 @@ import pytest
 from click.testing import CliRunner
 from test_crash import OWLS
 
-from qa import IndexCorrupt, IndexUnwritable, InvalidInput, ModelUnavailable, Retriever, build_index
+from qa import (
+    IndexCorrupt,
+    IndexUnwritable,
+    InvalidInput,
+    ModelUnavailable,
+    Retriever,
+    build_index,
+    remove_documents,
+)
 from qa.cli import cli
 from qa.index_folder import LOCK
 from qa.manifest import MANIFEST, Manifest
@@ -239,6 +247,16 @@ def test_index_reports_damaged_offsets_in_the_store_instead_of_unchanged(indexed
     assert result.exit_code == 1
     assert result.output == (f"Error: Damaged index at {index}/: {name} does not match its checksum. "
                              f"Rebuild it with `qa index --rebuild --index-dir {index}/`.\n")
+    assert snapshot(index) == before
+
+
+def test_removing_a_document_from_a_damaged_index_is_refused(indexed):
+    _, index = indexed
+    name = Manifest.load(index).files["passages"]
+    flip_bytes(index / name)
+    before = snapshot(index)
+    with pytest.raises(IndexCorrupt, match=f"{name} does not match its checksum"):
+        remove_documents(["tides.txt"], index)
     assert snapshot(index) == before
 
 
