@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import sys
-from pathlib import Path
 
 import click
 
@@ -81,10 +80,35 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+class _SaidOnStderr(logging.Handler):
+    """Log records as plain lines on stderr (the one the command runs with, also under CliRunner)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(printable(record.getMessage()), err=True)
+
+
+ANNOUNCED = "qa.onnx_export"
+"""The logger whose INFO lines the CLI shows without -v: the model's one-time preparation, which takes a while."""
+
+
+def _announce_setup(ctx: click.Context) -> None:
+    logger = logging.getLogger(ANNOUNCED)
+    handler, level = _SaidOnStderr(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+    def undo() -> None:  # the library sets no handler or level: only while a command runs
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+    ctx.call_on_close(undo)
+
+
 @click.group(context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="qa")
 @click.option("-v", "--verbose", is_flag=True, help="Log what the library does to stderr.")
-def cli(verbose: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
     """Ask questions of your own documents; every answer is quoted, cited source text.
 
     \b
@@ -96,6 +120,8 @@ def cli(verbose: bool) -> None:
     _quiet_libraries()
     if verbose:
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
+    else:
+        _announce_setup(ctx)
 
 
 runtime_option = click.option(
@@ -214,12 +240,17 @@ def ask(question: str, index_dir: str | None, k: int, as_json: bool, full: bool,
         click.echo("(--full prints the closest passages whole)", err=True)
 
 
+MAX_LOGIN_CHARS = 4096
+"""An --auth-file's first line is read up to this long."""
+
+
 def _login(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, str] | None:
     if value is None:
         return None
     if param.name == "auth_file":
         try:
-            value = (Path(value).read_text(encoding="utf-8").splitlines() or [""])[0]
+            with open(value, encoding="utf-8") as handle:  # the first line only: the file may be endless
+                value = handle.readline(MAX_LOGIN_CHARS).rstrip("\r\n")
         except (OSError, UnicodeDecodeError) as err:
             raise click.BadParameter(f"can't read {printable(value)}: {getattr(err, 'strerror', None) or err}") from None
     user, colon, password = value.strip().partition(":")

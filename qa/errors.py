@@ -6,7 +6,15 @@ class QAError(Exception):
 
 
 class InvalidInput(QAError, ValueError):
-    """An argument is out of range or malformed (an empty question, an unknown option value)."""
+    """An argument is out of range or malformed (an empty question, an unknown option value).
+
+    ``argument`` names the argument at fault where one is (``since``, ``until``, ``source``; ``filter``
+    when the filters together let no document through), so that a form can show the message there.
+    """
+
+    def __init__(self, message: str, *, argument: str | None = None) -> None:
+        super().__init__(message)
+        self.argument = argument
 
 
 class IndexNotFound(QAError):
@@ -19,6 +27,10 @@ class IndexMismatch(QAError):
 
 class IndexCorrupt(QAError):
     """The index folder is damaged."""
+
+
+class IndexUnwritable(QAError):
+    """The index folder could not be written (no space, read-only, no permission); the index stays as it was."""
 
 
 class IndexLocked(QAError):

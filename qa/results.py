@@ -151,11 +151,18 @@ class Answer:
     confidence: float = 0.0
     as_of: str | None = None
     date_order: str | None = None
+    each_source: bool = False
+    """The quotes are the best of each document that answers (``Retriever.ask(per_source=N)``), most relevant first."""
 
     @property
     def time_note(self) -> str:
-        """What the answer says about time, or "": "As of 2024-03-06." and/or "The documents
-        differ over time; their quotes in date order, oldest first:"."""
+        """What the answer says about its quotes' order, or "": "As of 2024-03-06." and/or "The
+        documents differ over time; their quotes in date order, oldest first:", or for each source
+        "The best quote of each of 3 documents, most relevant first:"."""
+        if self.each_source:
+            if len(self.quotes) == 1:
+                return "Each source: one document answers; its best quote:"
+            return f"Each source: the best quote of each of {len(self.quotes)} documents, most relevant first:"
         parts = [f"As of {self.as_of}."] if self.as_of else []
         if self.date_order:
             parts.append(f"The documents differ over time; their quotes in date order, {self.date_order}:")

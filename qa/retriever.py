@@ -15,7 +15,7 @@ from qa.answer.quotes import (
     choose_quotes,
     quote_passage,
 )
-from qa.answer.timeline import arrange, dates_of, in_date_order, near_best
+from qa.answer.timeline import arrange, dates_of, near_best
 from qa.errors import InvalidInput
 from qa.results import Answer, Context, Hit, Quote
 from qa.search.filters import DocumentFilter, document_filter
@@ -144,6 +144,7 @@ class Retriever(Searcher):
             by_source.setdefault(hit.source, []).append((hit, sentences))
         chosen: list[Quote] = []
         passages: dict[int, Hit | None] = {}
+        confidences: dict[int, float] = {}
         best = 0.0
         for ranked in list(by_source.values())[: SOURCES_TRIED * sources]:
             ranked = ranked[: scoring.quote_passages]
@@ -156,13 +157,15 @@ class Retriever(Searcher):
                 continue
             chosen.append(_mark(quotes[0], ranking))
             passages[id(chosen[-1])] = quote_passage(chosen[-1], [hit for hit, _ in ranked])
+            confidences[id(chosen[-1])] = confidence
             if len(chosen) == sources:
                 break
         if not chosen:
             return Answer(asked, False, [], [hit for hit, _ in ranking.ranked[:k]], best)
-        arranged = in_date_order(parse_question(asked), chosen)
-        hits = [hit for quote in arranged.quotes if (hit := passages[id(quote)])]
-        return Answer(asked, True, arranged.quotes, hits, best, arranged.as_of, arranged.date_order)
+        # Most relevant first, whatever their dates: the reader asked for each source's view, not a story in time.
+        chosen.sort(key=lambda quote: -confidences[id(quote)])
+        hits = [hit for quote in chosen if (hit := passages[id(quote)])]
+        return Answer(asked, True, chosen, hits, best, each_source=True)
 
 
 def _attributed(quote: Quote, text: str) -> Quote:

@@ -111,12 +111,13 @@ def _where(item: Hit | Quote) -> str:
 
 
 def _quote_block(answer: Answer, number: int, quote: Quote, terminal: Terminal) -> str:
-    lines = [terminal.style(f"[{number}]", fg="cyan", bold=True) + " "
+    lead = ""
+    if quote.context:  # whose list or words it is, from before the quote: it leads into the quote, on its line
+        said = printable(" ".join(quote.context.text.split()))
+        lead = terminal.style(f"{_shortened(said, terminal.width // 2)} ", dim=True)
+    lines = [terminal.style(f"[{number}]", fg="cyan", bold=True) + " " + lead
              + terminal.style(f"\u201c{printable(quote.text)}\u201d", bold=True),
              terminal.style(f"    \u2014 {citation(quote)}", dim=True)]
-    if quote.context:  # whose list or words it is, from before the quote
-        said = printable(" ".join(quote.context.text.split()))
-        lines.insert(0, terminal.style(f"    {_shortened(said, terminal.width - 4)} \u2026", dim=True))
     if copies := also_in(quote):
         lines.append(terminal.style(f"    {copies}", dim=True))
     context = answer.passage_of(quote)
@@ -130,8 +131,21 @@ def _quote_block(answer: Answer, number: int, quote: Quote, terminal: Terminal) 
 
 
 def _shortened(text: str, width: int) -> str:
-    """``text`` cut to ``width`` characters from its end, where the attribution leads into the quote."""
-    return text if len(text) <= width else "\u2026" + text[-(max(MIN_WIDTH, width) - 1):].lstrip()
+    """``text`` cut to ``width`` characters from its end, where the attribution leads into the quote,
+    at a word's start where one is near."""
+    if len(text) <= width:
+        return text
+    tail = text[-(max(MIN_WIDTH, width) - 1):]
+    space = tail.find(" ")
+    return "\u2026" + (tail[space + 1 :] if 0 <= space < len(tail) // 3 else tail).lstrip()
+
+
+def _middle_cut(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters in its middle, keeping a file name's start and its end."""
+    width = max(width, 12)
+    if len(text) <= width:
+        return text
+    return text[: width // 2] + "\u2026" + text[-(width - width // 2 - 1) :]
 
 
 def _highlight_quote(lines: list[str], terminal: Terminal) -> list[str]:
@@ -158,9 +172,9 @@ def _weak_match(number: int, hit: Hit, terminal: Terminal, full: bool) -> str:
     if full:
         body = textwrap.fill(text, max(MIN_WIDTH, terminal.width - 6))
         return f"{head}{terminal.style(citation(hit), dim=True)}\n" + textwrap.indent(body, "      ")
-    label = printable(f"{_where(hit)} ({hit.score:.2f}): ")
-    line = label + text
     room = terminal.width - len(head)
+    label = printable(f"{_middle_cut(_where(hit), room // 2 - 9)} ({hit.score:.2f}): ")  # the preview keeps half
+    line = label + text
     if len(line) > room:
         line = line[: room - 1].rstrip() + "\u2026"
     return head + terminal.style(line[: len(label)], dim=True) + line[len(label) :]

@@ -18,6 +18,7 @@ from qa.cli import cli
 from qa.terminal import PIPE_WIDTH, Terminal, format_answer
 
 ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all control characters but \t and \n
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 SOURDOUGH = "How do I bake sourdough bread?"
@@ -85,6 +86,37 @@ def test_ask_not_found_says_so_and_lists_weak_matches_one_line_each(run, index_d
     assert [line[:6] for line in lines[2:]] == ["  (1) ", "  (2) ", "  (3) ", "  (4) ", "  (5) "]
     assert all(len(line) <= PIPE_WIDTH for line in lines)
     assert "--full" in result.stderr
+
+
+def test_a_long_file_name_leaves_the_weak_matches_their_preview_at_80_columns(run, tmp_path, embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    long_name = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.html.txt"  # a saved web page
+    (docs / long_name).write_text((DATA / "tides.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    build_index([docs], tmp_path / "index", embedder=embedder, progress=False)
+    result = CliRunner().invoke(cli, ["ask", "--index-dir", str(tmp_path / "index"), SOURDOUGH], env={"COLUMNS": "80"})
+    matches = [line for line in result.stdout.splitlines() if line.startswith("  (")]
+    assert matches and all(len(line) <= 80 for line in matches)
+    for line in matches:
+        label, preview = line.split("): ", 1)
+        assert label.split(") ", 1)[1].startswith("9f86d081884c7d") and "\u2026" in label and len(preview) >= 35
+
+
+@pytest.mark.slow
+def test_the_first_run_says_it_prepares_the_model_once_and_how_long_that_took(tmp_path):
+    from qa.embed.onnx_export import EXPORT_SIZE, EXPORT_TIME
+
+    env = {**os.environ, "QA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    runs = [subprocess.run([sys.executable, "-m", "qa", "index", str(ROOT / "docs"), "--index-dir",
+                            str(tmp_path / f"index-{n}"), "--no-progress"], capture_output=True, text=True, env=env,
+                           timeout=600) for n in (1, 2)]
+    assert [run.returncode for run in runs] == [0, 0]
+    first = runs[0].stderr.splitlines()
+    export = next((tmp_path / "cache" / "onnx").iterdir())
+    assert first[0] == (f"Preparing the model for ONNX Runtime, once: {EXPORT_TIME}, {EXPORT_SIZE} written to "
+                        f"{export}. Later runs skip this.")
+    assert re.fullmatch(r"The model is prepared \(\d+ s\)\.", first[1]) and len(first) == 2
+    assert runs[1].stderr == ""
 
 
 def test_ask_full_prints_the_closest_passages_whole(run, index_dir):

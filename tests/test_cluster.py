@@ -1,6 +1,8 @@
 """`qa index --cluster`: a real Ray cluster on this machine (a head and a worker node, each started
 with `ray start` as its own processes) builds the index a single process builds."""
 
+import contextlib
+import http.server
 import importlib.util
 import json
 import logging
@@ -12,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -47,6 +50,76 @@ def test_qa_help_does_not_import_ray():
             "print(result.exit_code, '--cluster' in result.output, 'ray' in sys.modules)")
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert shown.stdout.split() == ["0", "True", "False"], shown.stderr
+
+
+def test_an_address_where_no_cluster_listens_fails_at_once_with_one_line(tmp_path, corpus_dir):
+    address = f"127.0.0.1:{_free_port()}"
+    index = tmp_path / "index"
+    started = time.monotonic()
+    run = subprocess.run([sys.executable, "-m", "qa", "index", str(corpus_dir), "--index-dir", str(index),
+                          "--cluster", address], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert run.returncode == 1
+    assert run.stderr.splitlines() == [f"Error: Can't reach the Ray cluster at {address} (Connection refused). Check "
+                                       "the address and that `ray start --head` runs there, or use --cluster local."]
+    assert time.monotonic() - started < 60
+    assert not index.exists()
+
+
+def test_an_address_that_is_not_a_ray_head_fails_at_once_with_one_line(tmp_path, corpus_dir):
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)  # answers, but not gRPC
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    address = f"127.0.0.1:{server.server_address[1]}"
+    try:
+        started = time.monotonic()
+        run = subprocess.run([sys.executable, "-m", "qa", "index", str(corpus_dir), "--index-dir",
+                              str(tmp_path / "index"), "--cluster", address], capture_output=True, text=True,
+                             timeout=120, cwd=REPO)
+    finally:
+        server.shutdown()
+    assert run.returncode == 1 and time.monotonic() - started < 60
+    assert run.stderr.splitlines() == [f"Error: {address} answers, but not as a Ray cluster's head. Check the address: "
+                                       "the head listens on port 6379 unless `ray start --head --port` said otherwise."]
+
+
+def _processes_naming(folder: str) -> dict[int, str]:
+    named = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if folder in command:
+            named[int(pid)] = command
+    return named
+
+
+@pytest.mark.slow
+def test_a_killed_local_cluster_run_leaves_no_ray_process_behind(tmp_path, corpus_dir):
+    if importlib.util.find_spec("ray") is None:
+        pytest.skip("needs the [cluster] extra")
+    temp = tempfile.mkdtemp(prefix="qa-ray-")  # short: Ray's socket paths live under it
+    env = {**os.environ, "RAY_TMPDIR": temp}
+    run = subprocess.Popen([sys.executable, "-m", "qa", "index", str(corpus_dir), "--index-dir", str(tmp_path / "index"),
+                            "--cluster", "local", "--workers", "1", "--no-progress"], env=env, cwd=REPO,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + CLUSTER_START_TIMEOUT_S
+        while not any("default_worker.py" in c for c in _processes_naming(temp).values()):  # an embedding worker
+            assert time.monotonic() < deadline and run.poll() is None, "no Ray worker started"
+            time.sleep(0.2)
+        run.kill()
+        run.wait()
+        killed = time.monotonic()
+        while _processes_naming(temp) and time.monotonic() - killed < 10:
+            time.sleep(0.2)
+        assert list(_processes_naming(temp).values()) == []
+    finally:
+        if run.poll() is None:
+            run.kill()
+        for pid in _processes_naming(temp):  # what this test started and the run left
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _free_port() -> int:

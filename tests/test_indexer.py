@@ -1,4 +1,5 @@
 import json
+import re
 import shutil
 
 import pytest
@@ -159,3 +160,18 @@ def test_documents_read_or_split_under_older_rules_are_read_again(tmp_path, corp
     report = build_index([docs], index, embedder=embedder, progress=False)
     assert (report.updated, report.unchanged) == (0, 5)
 
+
+
+def test_one_long_file_moves_the_progress_bar_as_its_sentences_are_embedded(tmp_path, embedder, capfd):
+    from qa.embed.model import CPU_BATCH_SIZE
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    # A long report in one file: the file bar alone would sit at 0/1 until all of it is embedded.
+    sentences = [f"Ward {n} of the harbour district reported {n * 7} new tenancies in year {1900 + n}."
+                 for n in range(3 * CPU_BATCH_SIZE)]
+    (docs / "report.txt").write_text(" ".join(sentences), encoding="utf-8")
+    build_index([docs], tmp_path / "index", embedder=embedder, progress=True)
+    err = capfd.readouterr().err
+    batches = {int(done) for done in re.findall(r"Embedding:.*?(\d+)/\d+ \[", err)}
+    assert len(batches) >= 3  # it moved batch by batch, not only at the end

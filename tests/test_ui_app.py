@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import pytest
 from click.testing import CliRunner
-from ui_support import HOSTILE_SENTENCE, HOSTILE_TITLE, visible
+from ui_support import HOSTILE_SENTENCE, HOSTILE_TITLE, free_port, visible
 
 from qa import MAX_QUESTION_CHARS, Retriever
 from qa.cli import cli
-from ui.app import exposure_warning
+from ui.app import exposure_warning, start
 from ui.chat import ask, clear, respond, sources_for
 from ui.render import NOT_FOUND
 
@@ -136,6 +137,30 @@ def test_api_answer_is_the_qa_ask_json(ui_retriever):
     follow_up = ask(ui_retriever, "What about Russia?", [NATO])
     assert follow_up == ui_retriever.ask("What about Russia? position cluster munitions").to_json()
     assert set(follow_up) == {"question", "answered", "quotes", "passages", "as_of", "date_order"}
+
+
+def test_http_api_fills_left_out_values_and_says_what_is_wrong_in_plain_text(ui_retriever, embedder):
+    import httpx
+
+    demo = start(ui_retriever, embedder=embedder, port=free_port())
+
+    def call(*values) -> tuple[str, object]:
+        event = client.post("/gradio_api/call/ask", json={"data": list(values)}).json()["event_id"]
+        kind, data = re.fullmatch(r"event: (\w+)\ndata: (.*)", client.get(f"/gradio_api/call/ask/{event}").text.strip(),
+                                  re.S).groups()
+        return kind, json.loads(data)
+
+    try:
+        with httpx.Client(base_url=demo.local_url, timeout=120) as client:
+            kind, data = call(NATO)
+            assert kind == "complete" and data == [ui_retriever.ask(NATO).to_json()]
+            kind, data = call(NATO, [], "2024-13-01")
+            assert kind == "error"
+            assert data["error"] == "since must be a date such as 2023-07-01 (or 2023-07, or 2023), not '2024-13-01'."
+            kind, data = call()
+            assert (kind, data["error"]) == ("error", "The question must be text, not NoneType.")
+    finally:
+        demo.close()
 
 
 @pytest.mark.parametrize("host, share, auth, warned", [

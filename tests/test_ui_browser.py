@@ -3,10 +3,12 @@ and driven over HTTP with gradio_client. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import pytest
 from ui_support import (
+    ANSWER_MS,
     BOT,
     HOSTILE_NOTES,
     HOSTILE_SENTENCE,
@@ -15,6 +17,7 @@ from ui_support import (
     NATO_QUOTE,
     OFFLINE_ENV,
     ask_in_page,
+    low_contrast,
     outside_requests,
 )
 
@@ -178,3 +181,55 @@ def test_the_document_filter_and_each_source_mode_reach_the_answer(page):
     page.fill("#question textarea", NATO)
     page.press("#question textarea", "Enter")
     page.wait_for_selector("text=No indexed document is dated 2020-01-01 to now.")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", ["page", "phone"])
+def test_every_text_on_the_page_has_aa_contrast(size, request):
+    tab = request.getfixturevalue(size)
+    ask_in_page(tab, NATO)  # a quote with its citation line, and the sources panel
+    ask_in_page(tab, "What is the recipe for pancakes?")  # weak matches
+    for panel in ("#filters", "#documents-panel"):
+        tab.click(f"{panel} > button")
+    tab.wait_for_selector("#since input, #since textarea")
+    assert low_contrast(tab) == []
+
+
+@pytest.mark.browser
+def test_a_bad_filter_value_is_shown_at_its_field_and_the_chat_stays(page):
+    ask_in_page(page, NATO)
+    page.click("#filters > button")
+    page.fill("#since textarea, #since input", "last week")
+    page.click("#filters > button")  # closed again: the refusal opens it
+    page.fill("#question textarea", "How many countries have banned cluster munitions?")
+    page.press("#question textarea", "Enter")
+    note = page.wait_for_selector("#filter-note .qa-invalid-note", timeout=ANSWER_MS)
+    assert note.inner_text() == "since must be a date such as 2023-07-01 (or 2023-07, or 2023), not 'last week'."
+    assert note.is_visible() and page.locator("#since.qa-invalid").count() == 1
+    assert NATO_QUOTE in page.locator(BOT).last.inner_text() and page.locator(".error").count() == 0
+    assert page.input_value("#question textarea") == "How many countries have banned cluster munitions?"
+    page.fill("#since textarea, #since input", "")
+    ask_in_page(page, "How many countries have banned cluster munitions?")
+    assert page.locator("#filter-note .qa-invalid-note").count() == 0 and page.locator("#since.qa-invalid").count() == 0
+
+
+@pytest.mark.browser
+def test_a_long_file_name_stays_inside_its_source_card(page, tmp_path):
+    upload = tmp_path / (hashlib.sha256(b"kingfishers").hexdigest() + ".txt")  # as web pages are saved
+    upload.write_text("Kingfisher notes\n\nThe kingfishers of the mill race dive for minnows at dusk.\n", encoding="utf-8")
+    page.get_by_text("Documents", exact=True).click()
+    page.set_input_files("#upload input[type=file]", str(upload))
+    page.wait_for_function("document.querySelector('#documents-report').innerText.includes('Indexed:')",
+                           timeout=180_000)
+    answer = ask_in_page(page, "When do the kingfishers of the mill race dive for minnows?")
+    assert upload.name in answer.inner_text() and upload.name in page.locator("#sources").inner_text()
+    outside = page.evaluate("""() => [...document.querySelectorAll('.qa-source, [data-testid=bot]')].flatMap(box => {
+        const edge = box.getBoundingClientRect().right + 1, found = [];
+        const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const range = document.createRange(); range.selectNodeContents(node);
+            if ([...range.getClientRects()].some(r => r.right > edge)) found.push(node.textContent.slice(0, 40));
+        }
+        return found;
+    })""")
+    assert outside == []

@@ -55,7 +55,8 @@ def test_upload_says_what_it_indexes_and_keeps_nothing_it_could_not(page_folders
     assert "Indexed:otters.txt" in final.replace("\n", "")
     assert "tool.exe: unsupported file type" in final
     assert "broken.pdf: not a readable PDF" in final and "(not kept in the documents folder)" in final
-    assert sorted(p.name for p in docs.iterdir()) == [LEDGER, "otters.txt"]
+    assert sorted(p.name for p in docs.iterdir()) == ["otters.txt"]  # qa's ledger is in the index folder
+    assert (retriever.index_dir / LEDGER).is_file()
     panel, _, documents = refresh(retriever)
     assert "Otter notes — otters.txt (1 passage)" in shown(panel)
     assert retriever.ask("What do sea otters do while they sleep?").quotes[0].source == "otters.txt"
@@ -122,11 +123,19 @@ def test_removal_deletes_the_file_only_if_this_page_uploaded_it(page_folders, em
     retriever, docs, uploads = page_folders
     upload(retriever, docs, embedder, uploads / "otters.txt")
     _, _, known = refresh(retriever)
-    final = shown(list(remove_document(docs, retriever.index_dir, "otters.txt", known))[-1])
-    assert final == "Removed otters.txt from the index, and deleted its file: this page had uploaded it."
-    assert not (docs / "otters.txt").exists()
+    # Deleting an uploaded file can't be undone: the first press asks, and changes nothing.
+    (asked, pending), = remove_document(retriever.index_dir, "otters.txt", known)
+    assert shown(asked) == ("Remove otters.txt and delete its file? This page uploaded it, so the file is deleted too "
+                            "and can't be brought back. Press Remove again to confirm.")
+    assert pending == "otters.txt" and (docs / "otters.txt").exists()
+    assert "otters.txt" in {d.source for d in refresh(retriever, "otters.txt")[2]}
+    assert refresh(retriever, "otters.txt")[1]["value"] == "otters.txt"  # still chosen for the second press
+    final, pending = list(remove_document(retriever.index_dir, "otters.txt", known, pending))[-1]
+    assert shown(final) == "Removed otters.txt from the index, and deleted its file: this page had uploaded it."
+    assert pending is None and not (docs / "otters.txt").exists()
     pelicans = next(d for d in known if d.source == "pelicans.md")
-    final = shown(list(remove_document(docs, retriever.index_dir, "pelicans.md", known))[-1])
+    final, _ = list(remove_document(retriever.index_dir, "pelicans.md", known))[-1]  # its file stays: no question
+    final = shown(final)
     assert final.startswith("Removed pelicans.md from the index.") and "stays where it is" in final
     assert Path(pelicans.path).exists()
     panel, choices, known = refresh(retriever)
@@ -137,7 +146,7 @@ def test_removal_deletes_the_file_only_if_this_page_uploaded_it(page_folders, em
 
 def test_removal_without_a_choice_says_so(page_folders):
     retriever, docs, _ = page_folders
-    assert shown(list(remove_document(docs, retriever.index_dir, None, []))[-1]) == "Choose a document to remove."
+    assert shown(list(remove_document(retriever.index_dir, None, []))[-1][0]) == "Choose a document to remove."
 
 
 def test_a_word_file_uploaded_is_indexed_answered_from_and_opened(page_folders, embedder):

@@ -4,7 +4,6 @@ document filter, and the "each source" answer mode (handlers called directly).""
 from __future__ import annotations
 
 import gradio as gr
-import pytest
 from ui_support import visible
 
 from qa import DocumentInfo
@@ -20,7 +19,8 @@ def shown(markup: str) -> str:
 
 
 def answer_with(retriever, question, since="", until="", documents=(), mode=ANSWER_MODES[0]):
-    _, history, turns, sources = respond_with_options(retriever, question, [], [], since, until, list(documents), mode)
+    _, history, turns, sources, *_ = respond_with_options(retriever, question, [], [], since, until, list(documents),
+                                                          mode)
     return shown(history[-1]["content"]), shown(sources), turns[-1].answer
 
 
@@ -54,9 +54,24 @@ def test_each_source_mode_quotes_each_document(news):
     assert {q.source for q in answer.quotes} == {GAZETTE, TIMES}
 
 
-def test_a_bad_date_is_shown_as_an_error_on_the_page(news):
-    with pytest.raises(gr.Error, match="since must be a date"):
-        answer_with(news, "How many residents were evacuated?", since="soon")
+def test_a_bad_date_is_shown_at_its_field_and_the_conversation_stays(news):
+    question = "How many residents were evacuated?"
+    box, history, turns, sources, question_note, filter_note, since, until, source, panel = respond_with_options(
+        news, question, [{"role": "user", "content": "earlier"}], [], "last week", "", [], ANSWER_MODES[0])
+    assert (box, history, turns, sources) == (question, gr.skip(), gr.skip(), gr.skip())
+    assert shown(filter_note) == "since must be a date such as 2023-07-01 (or 2023-07, or 2023), not 'last week'."
+    assert question_note == "" and panel["open"] is True
+    assert (since["elem_classes"], until["elem_classes"], source["elem_classes"]) == (["qa-invalid"], [], [])
+    answered = respond_with_options(news, question, [], [], "2024-03", "", [], ANSWER_MODES[0])
+    assert answered[1][-1]["role"] == "assistant" and answered[4:6] == ("", "")
+    assert answered[6]["elem_classes"] == [] and answered[9] == gr.skip()
+
+
+def test_a_refused_question_keeps_the_conversation_and_says_why_under_the_box(news):
+    _, history, _, _, question_note, filter_note, *_ = respond_with_options(news, "\u200b?", [], [], "", "", [],
+                                                                           ANSWER_MODES[0])
+    assert history == gr.skip() and filter_note == ""
+    assert shown(question_note) == "The question has no words: ask something about your documents in words."
 
 
 def test_document_ids_are_matched_literally_not_as_globs():

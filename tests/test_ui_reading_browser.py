@@ -93,3 +93,15 @@ def test_open_original_shows_the_text_at_the_passage_with_the_quote_marked(size,
     assert readable(view, "mark")
     assert view.locator(".passage mark").count() == 1
     view.close()
+
+
+def test_on_a_phone_nothing_of_gradio_s_covers_the_answer_text(phone):
+    answer = ask_in_page(phone, ORCHARD_QUESTION)  # taller than the chat box: Gradio offers its scroll-down arrow
+    phone.wait_for_timeout(800)
+    covering = phone.evaluate("""(answer) => {
+        const lines = [...answer.querySelectorAll('blockquote, p')].flatMap(e => [...e.getClientRects()]);
+        return [...document.querySelectorAll('#chat button')].filter(b => b.offsetParent && !answer.contains(b))
+            .map(b => b.getBoundingClientRect()).filter(r => r.width && lines.some(l =>
+                r.left < l.right && l.left < r.right && r.top < l.bottom && l.top < r.bottom)).length;
+    }""", answer.element_handle())
+    assert covering == 0

@@ -198,3 +198,45 @@ def readable(page, selector: str, container: str | None = None, *, scroll: bool 
         }""",
         [selector, container, scroll],
     )
+
+
+LOW_CONTRAST_JS = """(limit) => {
+    // WCAG 2: relative luminance of an sRGB colour, and the contrast of two.
+    const channel = c => { c /= 255; return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    const contrast = (a, b) => { const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p);
+                                 return (x + 0.05) / (y + 0.05); };
+    const rgba = text => { const n = text.match(/[\\d.]+/g).map(Number); return [n[0], n[1], n[2], n.length > 3 ? n[3] : 1]; };
+    const over = (top, [r, g, b]) => [0, 1, 2].map(i => top[i] * top[3] + [r, g, b][i] * (1 - top[3]));
+    // The colour behind an element: its ancestors' backgrounds laid over white, outermost first.
+    const behind = el => {
+        const layers = [];
+        for (let e = el; e; e = e.parentElement) layers.push(rgba(getComputedStyle(e).backgroundColor));
+        return layers.reverse().reduce((below, layer) => over(layer, below), [255, 255, 255]);
+    };
+    const opacity = el => { let o = 1; for (let e = el; e; e = e.parentElement) o *= +getComputedStyle(e).opacity; return o; };
+    const found = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const el = node.parentElement, text = node.textContent.trim();
+        if (!text || !el || ["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE"].includes(el.tagName)) continue;
+        const style = getComputedStyle(el);
+        const range = document.createRange(); range.selectNodeContents(node);
+        const box = range.getBoundingClientRect();
+        if (!box.width || !box.height || style.visibility !== "visible" || +style.opacity === 0) continue;
+        const background = behind(el), colour = rgba(style.color);
+        const foreground = over([colour[0], colour[1], colour[2], colour[3] * opacity(el)], background);
+        const size = parseFloat(style.fontSize), bold = +style.fontWeight >= 700;
+        const needed = size >= 24 || (bold && size >= 18.66) ? Math.min(3, limit) : limit;  // large text: 3:1
+        const ratio = contrast(foreground, background);
+        if (ratio < needed) found.push([text.slice(0, 60), Math.round(ratio * 100) / 100,
+                                        foreground.map(Math.round).join(","), background.map(Math.round).join(",")]);
+    }
+    return found;
+}"""
+
+
+def low_contrast(page, limit: float = 4.5) -> list[tuple[str, float, str, str]]:
+    """(text, contrast, foreground, background) of each text on the page that is shown with less
+    contrast than WCAG AA asks (``limit``: 4.5:1, large text 3:1), colours as r,g,b."""
+    return [tuple(item) for item in page.evaluate(LOW_CONTRAST_JS, limit)]

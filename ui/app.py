@@ -36,7 +36,6 @@ from ui.chat import (
     clear,
     respond_with_options,
     select_message,
-    user_error,
 )
 from ui.document_view import add_document_route
 from ui.documents import add_documents, filter_choices, refresh, remove_document
@@ -92,12 +91,14 @@ def build_app(
                                           placeholder="Ask a question and press Enter")
                     ask_button = gr.Button("Ask", variant="primary", elem_id="ask", scale=1, min_width=70)
                     clear_button = gr.Button("Clear", elem_id="clear", scale=1, min_width=70)
-                with gr.Accordion("Dates, documents, sources", open=False, elem_id="filters"):
+                question_note = gr.HTML(elem_id="question-note", padding=False)  # why a question was refused
+                with gr.Accordion("Dates, documents, sources", open=False, elem_id="filters") as filters:
                     with gr.Row():
                         since = gr.Textbox(label="Since (date)", placeholder="2024-03-01, 2024-03 or 2024",
                                            elem_id="since", max_length=10)
                         until = gr.Textbox(label="Until (date)", placeholder="2024-03-31, 2024-03 or 2024",
                                            elem_id="until", max_length=10)
+                    filter_note = gr.HTML(elem_id="filter-note", padding=False)  # why a filter was refused
                     only = gr.Dropdown(label="Only these documents (none chosen: all)", choices=[], value=[],
                                        multiselect=True, elem_id="only-documents")
                     mode = gr.Radio(list(ANSWER_MODES), value=ANSWER_MODES[0], label="Answer", elem_id="answer-mode")
@@ -117,21 +118,24 @@ def build_app(
             documents = gr.HTML(elem_id="documents")
 
         chat_io = {"inputs": [question, chatbot, turns, since, until, only, mode],
-                   "outputs": [question, chatbot, turns, sources]}
+                   "outputs": [question, chatbot, turns, sources, question_note, filter_note, since, until, only,
+                               filters]}
         question.submit(partial(respond_with_options, retriever), **chat_io, **ui_only, **model)
         ask_button.click(partial(respond_with_options, retriever), **chat_io, **ui_only, **model)
         for cleared in (clear_button.click, chatbot.clear):
             cleared(clear, outputs=[question, chatbot, turns, sources], **ui_only)
         chatbot.select(select_message, inputs=turns, outputs=sources, **ui_only)
         # Listing runs in the model queue: a question switching builds never races it.
-        listing = {"fn": partial(refresh, retriever), "outputs": [documents, remove_choice, known], **ui_only, **model}
+        listing = {"fn": partial(refresh, retriever), "inputs": [remove_choice], "outputs": [documents, remove_choice, known],
+                   **ui_only, **model}
         choosing = {"fn": filter_choices, "inputs": [known, only], "outputs": only, **ui_only}
         upload.upload(partial(add_documents, docs_dir, retriever.index_dir, embedder), inputs=[upload, known],
-                      outputs=[report, upload], show_progress_on=[report], **ui_only, **indexing
+                      outputs=[report, upload], show_progress_on=[upload], **ui_only, **indexing
                       ).then(**listing).then(**choosing)
-        remove_button.click(partial(remove_document, docs_dir, retriever.index_dir), inputs=[remove_choice, known],
-                            outputs=report, show_progress_on=[report], **ui_only, **indexing
-                            ).then(**listing).then(**choosing)
+        removing = gr.State(None)  # the document a second press of Remove confirms
+        remove_button.click(partial(remove_document, retriever.index_dir),
+                            inputs=[remove_choice, known, removing], outputs=[report, removing],
+                            show_progress_on=[report], **ui_only, **indexing).then(**listing).then(**choosing)
         demo.load(**listing).then(**choosing)
         # The model loads once the page is up: the page isn't slowed, and the person is typing.
         demo.load(partial(warm_up, retriever), show_progress="hidden", **ui_only, **model)
@@ -145,11 +149,25 @@ def build_app(
             try:
                 return ask(retriever, question, history, since=since, until=until, source=source or None,
                            per_source=per_source)
-            except QAError as err:
-                raise user_error(err) from err
+            except QAError as err:  # as JSON, never shown as HTML: the message as it is, and no traceback
+                raise gr.Error(str(err), print_exception=False) from err
 
         gr.api(ask_api, api_name="ask", **model)
+    _default_missing_values(demo, "ask")
     return demo
+
+
+def _default_missing_values(demo: gr.Blocks, api_name: str) -> None:
+    """Values left off the end of a call to API ``api_name`` take their defaults (None), as Gradio's
+    own clients send them; Gradio would refuse the call with an empty error."""
+    validate = demo.validate_inputs
+
+    def padded(block_fn, inputs: list) -> None:
+        if block_fn.api_name == api_name and isinstance(inputs, list):
+            inputs.extend([None] * (len(block_fn.inputs) - len(inputs)))
+        validate(block_fn, inputs)
+
+    demo.validate_inputs = padded
 
 
 def open_index(index_dir: str | os.PathLike | None, docs_dir: str | os.PathLike) -> tuple[Retriever, Embedder]:

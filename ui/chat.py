@@ -77,14 +77,20 @@ def respond(
     with the previous question only when that one was answered: terms that found nothing would
     make the follow-up find nothing too.
     """
+    try:
+        return _respond(retriever, question, history, turns, k, options)
+    except QAError as err:
+        raise user_error(err) from err
+
+
+def _respond(retriever: Retriever, question: str, history: list[dict], turns: list[Turn], k: int,
+             options: AskOptions) -> tuple[str, list[dict], list[Turn], str]:
+    """:func:`respond`, raising the library's error."""
     if not question or not question.strip():
         return "", gr.skip(), gr.skip(), gr.skip()
     previous = turns[-1] if turns else None
     interpretation = understand(question, previous.interpretation if previous and previous.answer.answered else None)
-    try:
-        answer = retriever.ask(interpretation.query, k, **options.arguments())
-    except QAError as err:
-        raise user_error(err) from err
+    answer = retriever.ask(interpretation.query, k, **options.arguments())
     searched = interpretation.query if interpretation.is_followup else None
     turn = len(turns)
     history = [
@@ -95,13 +101,34 @@ def respond(
     return "", history, [*turns, Turn(interpretation, answer)], render_sources(answer, turn)
 
 
+FILTER_FIELDS = ("since", "until", "source")
+"""The filter fields a refusal can point at, in the order :func:`respond_with_options` returns them."""
+
+
 def respond_with_options(
     retriever: Retriever, question: str, history: list[dict], turns: list[Turn], since: str | None,
     until: str | None, documents: list[str] | None, mode: str | None,
-) -> tuple[str, list[dict], list[Turn], str]:
-    """:func:`respond` with the page's filter fields and answer mode as they were when asked."""
+) -> tuple:
+    """:func:`respond` with the page's filter fields and answer mode as they were when asked.
+
+    Returns respond's four values, then the note under the question box, the note in the filter
+    panel, an update of each of :data:`FILTER_FIELDS` (marked ``qa-invalid`` or not) and one of the
+    filter panel. A question or filter the library refuses leaves the conversation as it was (not
+    Gradio's error badges over it): the question stays in its box and the message shows where the
+    fault is, in the filter panel, opened, when a filter is at fault.
+    """
     options = AskOptions(since or "", until or "", tuple(documents or ()), mode == ANSWER_MODES[1])
-    return respond(retriever, question, history, turns, options=options)
+    try:
+        answered = _respond(retriever, question, history, turns, DEFAULT_K, options)
+    except QAError as err:
+        argument = getattr(err, "argument", None)
+        in_filters = argument in (*FILTER_FIELDS, "filter")
+        note = f'<p class="qa-invalid-note" role="alert">{escape_text(str(err))}</p>'
+        fields = [gr.update(elem_classes=["qa-invalid"] if argument == name else []) for name in FILTER_FIELDS]
+        return (question, gr.skip(), gr.skip(), gr.skip(), "" if in_filters else note, note if in_filters else "",
+                *fields, gr.update(open=True) if in_filters else gr.skip())
+    fields = [gr.update(elem_classes=[]) for _ in FILTER_FIELDS]
+    return (*answered, "", "", *fields, gr.skip())
 
 
 def sources_for(turns: list[Turn], message_index: int) -> str:

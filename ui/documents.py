@@ -26,7 +26,7 @@ from qa import (
     remove_documents,
 )
 from ui.render import escape_text, render_documents, render_status, render_upload_report
-from ui.upload import SavedUpload, delete_upload, save_uploads
+from ui.upload import SavedUpload, delete_upload, is_upload, save_uploads
 
 T = TypeVar("T")
 
@@ -35,10 +35,12 @@ LOCK_WAIT_S = 600.0
 LOCK_POLL_S = 1.0
 
 
-def refresh(retriever: Retriever) -> tuple[str, dict, list[DocumentInfo]]:
-    """The documents panel, the removal choices and the list behind them, from the newest build."""
+def refresh(retriever: Retriever, chosen: str | None = None) -> tuple[str, dict, list[DocumentInfo]]:
+    """The documents panel, the removal choices (still ``chosen``, while it is indexed) and the list
+    behind them, from the newest build."""
     documents = retriever.documents()  # of the newest build: it reloads
-    return render_documents(documents), gr.update(choices=document_choices(documents), value=None), documents
+    kept = chosen if any(d.source == chosen for d in documents) else None
+    return render_documents(documents), gr.update(choices=document_choices(documents), value=kept), documents
 
 
 def document_choices(documents: Sequence[DocumentInfo]) -> list[tuple[str, str]]:
@@ -89,7 +91,7 @@ def add_documents(
     page last looked) keeps an upload from taking the name of an indexed document. Files that
     can't be indexed are taken out of ``docs_dir`` again.
     """
-    saved, refused = save_uploads(files or [], docs_dir, taken=frozenset(d.source for d in known))
+    saved, refused = save_uploads(files or [], docs_dir, index_dir, taken=frozenset(d.source for d in known))
     if not saved:
         yield render_upload_report([], refused), None
         return
@@ -106,7 +108,7 @@ def add_documents(
         report = yield from while_locked(
             lambda: build_index([u.path for u in saved], index_dir, progress=True, embedder=embedder), waiting, progress)
     except QAError as err:
-        left_out = [(u.name, _not_indexed(docs_dir, u, str(err))) for u in saved]
+        left_out = [(u.name, _not_indexed(index_dir, u, str(err))) for u in saved]
         yield render_upload_report([], [*refused, *left_out]), None
         return
     skipped = {Path(s.path).resolve(): s.reason for s in report.skipped}
@@ -114,45 +116,53 @@ def add_documents(
     for upload in saved:
         reason = skipped.get(upload.path.resolve())
         if reason is not None:
-            left_out.append((upload.name, _not_indexed(docs_dir, upload, reason)))
+            left_out.append((upload.name, _not_indexed(index_dir, upload, reason)))
         else:
             indexed.append((upload.name, upload.note or ("" if upload.written else "this file was already there")))
     yield render_upload_report(indexed, [*refused, *left_out]), None
 
 
-def _not_indexed(docs_dir: str | os.PathLike, upload: SavedUpload, reason: str) -> str:
+def _not_indexed(index_dir: str | os.PathLike, upload: SavedUpload, reason: str) -> str:
     """``reason``, after taking the upload back out of the documents folder if this page put it there."""
-    if delete_upload(docs_dir, upload.path):
+    if delete_upload(index_dir, upload.path):
         return f"{reason} (not kept in the documents folder)"
     return reason
 
 
 def remove_document(
-    docs_dir: str | os.PathLike,
     index_dir: str | os.PathLike,
     source: str | None,
     known: Sequence[DocumentInfo] = (),
+    confirmed: str | None = None,
     progress: gr.Progress = gr.Progress(),
-) -> Generator[str, None, None]:
-    """Take document ``source`` out of the index; delete its file only if this page uploaded it."""
+) -> Generator[tuple[str, str | None], None, None]:
+    """Take document ``source`` out of the index; delete its file only if this page uploaded it.
+
+    Yields the report and the document a second press of Remove confirms: deleting a file can't
+    be undone, so that asks once (``confirmed`` is the document the previous press asked about).
+    """
     info = next((d for d in known if d.source == source), None)
     if not source or info is None:
-        yield render_status("Choose a document to remove.")
+        yield render_status("Choose a document to remove."), None
         return
-    yield render_status(f"Removing {source} from the index…")
+    if is_upload(index_dir, info.path) and confirmed != source:
+        yield render_status(f"Remove {source} and delete its file? This page uploaded it, so the file is deleted "
+                            "too and can't be brought back. Press Remove again to confirm."), source
+        return
+    yield render_status(f"Removing {source} from the index…"), None
 
-    def waiting(seconds: float) -> str:
+    def waiting(seconds: float) -> tuple[str, None]:
         return render_status(f"Another `qa index` run is writing the index; {source} will be removed as soon as "
-                             f"it has finished (waiting {seconds:.0f} s).")
+                             f"it has finished (waiting {seconds:.0f} s)."), None
 
     try:
         yield from while_locked(lambda: remove_documents([source], index_dir), waiting, progress)
     except QAError as err:
-        yield render_status(f"{source} was not removed: {err}")
+        yield render_status(f"{source} was not removed: {err}"), None
         return
-    if delete_upload(docs_dir, info.path):
-        yield render_status(f"Removed {source} from the index, and deleted its file: this page had uploaded it.")
+    if delete_upload(index_dir, info.path):
+        yield render_status(f"Removed {source} from the index, and deleted its file: this page had uploaded it."), None
     else:
         yield (render_status(f"Removed {source} from the index.")
                + f'<p class="qa-status">Its file stays where it is ({escape_text(info.path)}): this page did not '
-                 "upload it, so indexing its folder again with `qa index` brings it back.</p>")
+                 "upload it, so indexing its folder again with `qa index` brings it back.</p>"), None

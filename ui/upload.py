@@ -1,8 +1,10 @@
 """Uploaded files -> the documents folder, safely: no path escapes, no overwrites, size-capped.
 
 The folder may hold the person's own files, so this module deletes only what it wrote: every
-file it saves is recorded, with its SHA-256, in :data:`LEDGER` inside the folder, and
-:func:`delete_upload` removes a file only while it is still recorded there with the same bytes.
+file it saves is recorded, with its SHA-256, in :data:`LEDGER`, and :func:`delete_upload`
+removes a file only while it is still recorded there with the same bytes. The ledger is qa's
+bookkeeping, so it lives in the index folder, not among the person's documents (where a git
+repository would list it); a ledger an older qa left in a documents folder is moved there.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from qa import DOCUMENT_SUFFIXES
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 """Largest file the page accepts (the server refuses bigger uploads before they reach disk)."""
 LEDGER = ".qa-uploads.json"
-"""The files this page saved in the documents folder: ``{name: sha256}`` (hidden, so not indexed)."""
+"""In the index folder, the files this page saved: ``{absolute path: sha256}`` (hidden: the index
+folder's check leaves it alone). Older versions kept ``{name: sha256}`` in the documents folder."""
 
 
 @dataclass(frozen=True)
@@ -70,15 +73,17 @@ def free_destination(folder: Path, name: str, content: Path, taken: frozenset[st
 
 
 def save_uploads(
-    uploads: Sequence[str | os.PathLike], docs_dir: str | os.PathLike, *, max_bytes: int = MAX_UPLOAD_BYTES,
-    taken: frozenset[str] = frozenset(),
+    uploads: Sequence[str | os.PathLike], docs_dir: str | os.PathLike, ledger_dir: str | os.PathLike, *,
+    max_bytes: int = MAX_UPLOAD_BYTES, taken: frozenset[str] = frozenset(),
 ) -> tuple[list[SavedUpload], list[tuple[str, str]]]:
-    """Copy uploaded files into ``docs_dir``, never over another file, recording each one written.
+    """Copy uploaded files into ``docs_dir``, never over another file, recording each one written
+    in the ledger in ``ledger_dir`` (the index folder).
 
     Returns the uploads now in ``docs_dir`` and ``(name, reason)`` for each upload refused.
     """
     folder = Path(docs_dir)
     folder.mkdir(parents=True, exist_ok=True)
+    _adopt_old_ledger(folder, Path(ledger_dir))
     saved: list[SavedUpload] = []
     refused: list[tuple[str, str]] = []
     for upload in uploads:
@@ -92,7 +97,7 @@ def save_uploads(
             if destination is None:
                 saved.append(SavedUpload(name, folder / name, written=False))
                 continue
-            path = _copy_into(folder, upload, destination)
+            path = _copy_into(folder, upload, destination, Path(ledger_dir))
             note = "" if path.name == name else f"saved as {path.name}: a different {name} is already there"
             saved.append(SavedUpload(name, path, written=True, note=note))
         except (ValueError, OSError) as err:
@@ -100,34 +105,55 @@ def save_uploads(
     return saved, refused
 
 
-def delete_upload(docs_dir: str | os.PathLike, path: str | os.PathLike) -> bool:
-    """Delete ``path`` if this page saved it in ``docs_dir`` and it still has the bytes it saved.
+def is_upload(ledger_dir: str | os.PathLike, path: str | os.PathLike) -> bool:
+    """Whether this page saved ``path`` and it still has the bytes it saved (so it may delete it)."""
+    path = Path(path)
+    _adopt_old_ledger(path.parent, Path(ledger_dir))
+    recorded = _read_ledger(Path(ledger_dir)).get(_key(path))
+    return bool(recorded) and path.is_file() and not path.is_symlink() and _sha256(path) == recorded
 
-    Returns whether it was deleted; any other file is left alone.
+
+def delete_upload(ledger_dir: str | os.PathLike, path: str | os.PathLike) -> bool:
+    """Delete ``path`` if this page saved it (see :func:`is_upload`); returns whether it did.
+
+    Any other file is left alone.
     """
-    folder, path = Path(docs_dir), Path(path)
-    ledger = _read_ledger(folder)
-    if path.parent.resolve() != folder.resolve() or path.name not in ledger:
+    if not is_upload(ledger_dir, path):
         return False
-    if not path.is_file() or path.is_symlink() or _sha256(path) != ledger[path.name]:
-        return False
-    path.unlink()
-    del ledger[path.name]
-    _write_ledger(folder, ledger)
+    Path(path).unlink()
+    ledger = _read_ledger(Path(ledger_dir))
+    del ledger[_key(Path(path))]
+    _write_ledger(Path(ledger_dir), ledger)
     return True
 
 
-def _copy_into(folder: Path, source: Path, destination: Path) -> Path:
+def _key(path: Path) -> str:
+    """A file's entry in the ledger: its absolute path, the folder's links resolved."""
+    return str(path.parent.resolve() / path.name)
+
+
+def _adopt_old_ledger(docs_dir: Path, ledger_dir: Path) -> None:
+    """Move the entries of a ledger an older qa kept in ``docs_dir`` into the index folder's, and
+    delete it (qa wrote it)."""
+    old = docs_dir / LEDGER
+    if not old.is_file() or old.is_symlink() or docs_dir.resolve() == ledger_dir.resolve():
+        return
+    entries = {_key(docs_dir / name): digest for name, digest in _read_ledger(docs_dir).items()}
+    _write_ledger(ledger_dir, {**entries, **_read_ledger(ledger_dir)})
+    old.unlink()
+
+
+def _copy_into(folder: Path, source: Path, destination: Path, ledger_dir: Path) -> Path:
     # Copy to a temporary file in the folder, then rename: a half-written upload is never
     # indexed, and a symlink planted at the destination is replaced rather than followed.
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".upload-")
     try:
         with os.fdopen(handle, "wb") as out, open(source, "rb") as data:
             shutil.copyfileobj(data, out)
-        ledger = _read_ledger(folder)
-        ledger[destination.name] = _sha256(Path(temporary))
+        ledger = _read_ledger(ledger_dir)
+        ledger[_key(destination)] = _sha256(Path(temporary))
         os.replace(temporary, destination)
-        _write_ledger(folder, ledger)
+        _write_ledger(ledger_dir, ledger)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -137,12 +163,13 @@ def _copy_into(folder: Path, source: Path, destination: Path) -> Path:
 def _read_ledger(folder: Path) -> dict[str, str]:
     try:
         ledger = json.loads((folder / LEDGER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     return {k: v for k, v in ledger.items() if isinstance(v, str)} if isinstance(ledger, dict) else {}
 
 
 def _write_ledger(folder: Path, ledger: dict[str, str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".upload-")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:

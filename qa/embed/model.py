@@ -118,11 +118,7 @@ class Embedder:
                     _model_location(self.name), device=device, model_kwargs={"dtype": dtype} if dtype else None
                 )
         except Exception as err:  # sentence-transformers raises many kinds for a bad name or path
-            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise ModelUnavailable(
-                f"Can't load embedding model '{self.name}': {reason}. "
-                "Give a local model folder, or a Hugging Face model name if this machine has internet."
-            ) from err
+            raise model_unavailable(self.name, err) from err
         logger.info("loaded %s on %s (%s)", self.name, device, dtype or "float32")
         return model
 
@@ -193,6 +189,15 @@ QUESTION_THREADS = min(2, os.cpu_count() or 1)
 """ONNX Runtime threads for one question, which do not spin while they wait. A SciFact claim on 2
 cores, int8: p50 3.7-4.9 ms on two threads against 4.9-5.1 on one, idle; 5.7-10.6 against
 6.2-14.8 ms with 2-4 busy processes beside it (benchmarks/README.md)."""
+
+
+def model_unavailable(name: str, err: BaseException) -> ModelUnavailable:
+    """The error for a model that failed to load: the first line of why, and what to give instead."""
+    reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    if type(err).__name__ == "UnpicklingError":  # torch refused to run what the pickle asked for
+        reason = "its pytorch_model.bin holds more than weights (code that loading it would run), so it was not loaded"
+    return ModelUnavailable(f"Can't load embedding model '{name}': {reason}. Give a local model folder "
+                            "(weights in model.safetensors), or a Hugging Face model name if this machine has internet.")
 
 
 def check_runtime(runtime: str) -> str:

@@ -114,7 +114,7 @@ def build_index(
         index_type = _choose_index_type(base, index_type)
         retype = base is not None and base.manifest.index_type != index_type
         build = _Build(index_dir, base, model_name, embedder or Embedder(model_name, runtime=runtime), index_type,
-                       checkpoint)
+                       checkpoint, progress)
         try:
             # An index from before copy groups and dates were kept is brought up to date too.
             if plan.removed or plan.reloaded or retype or (base and copies.outdated(base.manifest)):
@@ -149,7 +149,9 @@ def _file_source(cluster: str | None, workers: int | None) -> FileSource:
 def _current(index_dir: Path) -> Store | None:
     if not (index_dir / "manifest.json").exists():
         return None
-    return Store(index_dir)
+    store = Store(index_dir)
+    store.verify()  # damaged files are not built on (nor reported "unchanged")
+    return store
 
 
 def _choose_model(index_dir: Path, base: Store | None, model: str | None, embedder: Embedder | None) -> str:
@@ -245,9 +247,10 @@ class _Build:
     removed, no model is loaded and no copy of the store is made."""
 
     def __init__(self, index_dir: Path, base: Store | None, model: str, embedder: Embedder, index_type: str,
-                 checkpoint: Checkpoint) -> None:
+                 checkpoint: Checkpoint, progress: bool = False) -> None:
         self.index_dir, self.base, self.model, self.index_type = index_dir, base, model, index_type
         self.checkpoint = checkpoint
+        self.progress = progress  # a bar per batch of sentences too: one big file moves the bar as it is embedded
         self.embedder = embedder  # loads its model only when first used
         self.passages_added = 0
         # Known from the current index, or set by a source that embeds elsewhere: no model loads here for it.
@@ -297,18 +300,31 @@ def _add_files(build: _Build, plan: _Plan, report: IndexReport, progress: bool, 
         for file, digest, document, passages, sentences, vectors in progress_bar(
                 embedded, progress, desc="Indexing", unit="file", total=len(plan.to_load), status=rate):
             if isinstance(document, UnsupportedDocument):
-                report.skipped.append(Skipped(shown_path(file.path), str(document)))
+                _skip(plan, report, file, str(document))
                 if not document.transient:
                     plan.skip_records[file.source] = SkippedFile(digest, shown_path(file.path), str(document),
                                                                  file.root, plan.limits)
                 continue
-            build.writer.add_document(document, _record(plan, file, digest, document), passages, sentences, vectors)
+            try:
+                record = _record(plan, file, digest, document)
+            except OSError as err:
+                _skip(plan, report, file, f"it went away while being indexed ({err.strerror}); run again to index it")
+                continue
+            build.writer.add_document(document, record, passages, sentences, vectors)
             build.passages_added += len(passages)
             report.respaced_pages += document.respaced_pages
             if file.source in plan.known:
                 report.updated += 1
             else:
                 report.added += 1
+
+
+def _skip(plan: _Plan, report: IndexReport, file: SourceFile, reason: str) -> None:
+    """Report a file as skipped; one whose earlier version was indexed has lost it, and counts as removed."""
+    if file.source in plan.known:
+        report.removed += 1
+        reason += "; its earlier version was taken out of the index"
+    report.skipped.append(Skipped(shown_path(file.path), reason))
 
 
 def _record(plan: _Plan, file: SourceFile, digest: str, document: Document) -> DocumentRecord:

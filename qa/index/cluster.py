@@ -15,9 +15,13 @@ import itertools
 import logging
 import math
 import os
+import socket
+import subprocess
 import sys
+import tempfile
 from collections import deque
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.config import VERSION, max_text_bytes, read_timeout
@@ -69,6 +73,8 @@ def cluster_source(cluster: str | None, workers: int | None) -> FileSource:
         raise InvalidInput(f"The number of workers must be at least 1, not {workers}.")
     if importlib.util.find_spec("ray") is None:
         raise ClusterError(INSTALL_HINT)
+    if cluster is not None and cluster.strip() not in ("auto", "local"):
+        _check_reachable(cluster.strip())
     return functools.partial(_embed_on_cluster, (cluster or "local").strip(), workers)
 
 
@@ -96,32 +102,89 @@ def _embed_on_cluster(cluster: str, workers: int | None, files: list[tuple[Sourc
 @contextlib.contextmanager
 def _connected(cluster: str, workers: int | None) -> Iterator[Any]:
     """The ray module, connected to the cluster asked for (or to the one this process already is)."""
-    with _loopback_only(cluster == "local"):
-        import ray
+    local = cluster == "local"
+    with contextlib.ExitStack() as running:
+        with _loopback_only(local):
+            import ray
 
-        if ray.is_initialized():
-            yield ray
-            return
-        options = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
+            if ray.is_initialized():
+                yield ray
+                return
+            options = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
+            try:
+                if local:
+                    ray.init(num_cpus=workers, _temp_dir=running.enter_context(_watched_folder()), **options)
+                else:
+                    ray.init(address=cluster, **options)
+            except ConnectionError as err:
+                if _refused_token(err):
+                    raise ClusterError(f"The Ray cluster at {cluster} wants its token: set RAY_AUTH_MODE=token, with "
+                                       "the token in ~/.ray/auth_token or $RAY_AUTH_TOKEN.") from err
+                if cluster == "auto":
+                    raise ClusterError("No Ray cluster is running on this machine: start one with `ray start --head`, "
+                                       "give its address, or use --cluster local.") from err
+                raise ClusterError(f"Can't connect to the Ray cluster at {cluster}: {_first_line(err)}") from err
+            except Exception as err:  # Ray raises many kinds for a bad address or a version mismatch
+                raise ClusterError(f"Can't start or join the Ray cluster '{cluster}': {_first_line(err)}") from err
         try:
-            if cluster == "local":
-                ray.init(num_cpus=workers, **options)
-            else:
-                ray.init(address=cluster, **options)
-        except ConnectionError as err:
-            if _refused_token(err):
-                raise ClusterError(f"The Ray cluster at {cluster} wants its token: set RAY_AUTH_MODE=token, with the "
-                                   "token in ~/.ray/auth_token or $RAY_AUTH_TOKEN.") from err
-            if cluster == "auto":
-                raise ClusterError("No Ray cluster is running on this machine: start one with `ray start --head`, "
-                                   "give its address, or use --cluster local.") from err
-            raise ClusterError(f"Can't connect to the Ray cluster at {cluster}: {_first_line(err)}") from err
-        except Exception as err:  # Ray raises many kinds for a bad address or a version mismatch
-            raise ClusterError(f"Can't start or join the Ray cluster '{cluster}': {_first_line(err)}") from err
+            yield ray
+        finally:
+            ray.shutdown()
+
+
+@contextlib.contextmanager
+def _watched_folder() -> Iterator[str]:
+    """A new folder for a local cluster's files, and a watchdog (``qa/index/cluster_watchdog.py``) that ends the
+    processes naming it and removes it once this block is left or this process is gone, even by kill -9."""
+    folder = tempfile.mkdtemp(prefix="qa-ray-", dir=os.environ.get("RAY_TMPDIR"))  # short: Ray's socket paths
+    script = Path(__file__).with_name("cluster_watchdog.py")
+    # A session of its own: killing this process's group must not take the watchdog with it.
+    watchdog = subprocess.Popen([sys.executable, str(script), folder], stdin=subprocess.PIPE, start_new_session=True)
     try:
-        yield ray
+        yield folder
     finally:
-        ray.shutdown()
+        watchdog.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            watchdog.wait(timeout=10)
+
+
+CONNECT_TIMEOUT_S = 5.0
+"""How long to wait for a cluster's head to accept a connection and answer before saying it can't be
+reached (Ray itself retries an address that refuses, or that is not a head, for minutes)."""
+_HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])  # and empty SETTINGS
+_SETTINGS = 4
+
+
+def _check_reachable(cluster: str) -> None:
+    """ClusterError unless the head at ``cluster`` (``host:port``, maybe ``ray://``) accepts a connection and
+    answers as a gRPC server (as Ray's head does) within :data:`CONNECT_TIMEOUT_S`."""
+    host, colon, port = cluster.removeprefix("ray://").rpartition(":")
+    if not (colon and host and port.isdigit()):
+        return  # not host:port: Ray says what is wrong with it
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S) as head:
+            speaks_grpc = _answers_http2(head)
+    except (OSError, ValueError) as err:
+        reason = "no answer" if isinstance(err, TimeoutError) else getattr(err, "strerror", None) or str(err)
+        raise ClusterError(f"Can't reach the Ray cluster at {cluster} ({reason}). Check the address and that "
+                           "`ray start --head` runs there, or use --cluster local.") from None
+    if not speaks_grpc:
+        raise ClusterError(f"{cluster} answers, but not as a Ray cluster's head. Check the address: the head "
+                           "listens on port 6379 unless `ray start --head --port` said otherwise.")
+
+
+def _answers_http2(connection: socket.socket) -> bool:
+    """Whether the server answers an HTTP/2 client's opening with a SETTINGS frame, as every gRPC server does."""
+    if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
+        return True  # a TLS handshake would come first: Ray checks that address itself
+    connection.sendall(_HTTP2_PREFACE)
+    header = b""
+    while len(header) < 9:  # a frame header: length (3 bytes), type, flags, stream (4)
+        chunk = connection.recv(9 - len(header))
+        if not chunk:
+            return False
+        header += chunk
+    return header[3] == _SETTINGS
 
 
 def _refused_token(err: BaseException | None) -> bool:

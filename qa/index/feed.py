@@ -25,6 +25,8 @@ class Build(Protocol):
     model: str
     embedder: Embedder
     checkpoint: Checkpoint
+    progress: bool
+    """Show a bar per batch of sentences too: one big file moves the bar as it is embedded."""
     dimension: int | None
     """The vectors' size: known from the current index, or set by a source that embeds elsewhere."""
 
@@ -44,7 +46,7 @@ def embed_in_process(files: list[tuple[SourceFile, str]], build: Build) -> Itera
 
     def encode(texts: list[str]) -> Future:
         done: Future = Future()
-        done.set_result(build.embedder.encode(texts))
+        done.set_result(build.embedder.encode(texts, progress=build.progress))
         return done
 
     return embed_in_order(_read_ahead(files), encode, build.checkpoint)

@@ -9,14 +9,16 @@ is ``0700`` and its files ``0600``: they hold the documents' full text.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
 import re
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from qa.errors import IndexLocked, IndexNotFound, InvalidInput, QAError
+from qa.errors import IndexLocked, IndexNotFound, IndexUnwritable, InvalidInput, QAError
 from qa.index.manifest import (
     MANIFEST,
     MANIFEST_TMP,
@@ -79,14 +81,51 @@ def make_private(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
+_WRITE_HINTS = {
+    **dict.fromkeys((errno.ENOSPC, errno.EDQUOT, errno.EFBIG), "Free some space there, or choose another --index-dir"),
+    **dict.fromkeys((errno.EROFS, errno.EACCES, errno.EPERM), "Choose a folder you can write for --index-dir"),
+}
+
+
+def unwritable(index_dir: str | os.PathLike, err: OSError | sqlite3.Error) -> IndexUnwritable:
+    """The error for a write into the index folder that failed: the cause, what to do, and that nothing changed."""
+    if isinstance(err, OSError):
+        cause = err.strerror or str(err)
+        if err.filename:
+            cause += f": {Path(err.filename).name}"
+        hint = _WRITE_HINTS.get(err.errno, "Move what is in the way, or choose another --index-dir")
+    else:  # SQLite says "database or disk is full"
+        cause, hint = str(err), _WRITE_HINTS[errno.ENOSPC]
+    return IndexUnwritable(f"Can't write the index at {shown(index_dir)} ({cause}). {hint}; "
+                           "the index was left as it was.")
+
+
+def _inside(folder: Path, err: OSError | sqlite3.Error) -> bool:
+    """Whether a failure is the index folder's (not a document's, which is skipped with its reason)."""
+    name = getattr(err, "filename", None)
+    return name is None or Path(folder, name).resolve().parent in (folder.resolve(), *folder.resolve().parents)
+
+
 @contextlib.contextmanager
 def write_lock(index_dir: str | os.PathLike) -> Iterator[None]:
-    """Hold the index folder's write lock; raises IndexLocked if another process holds it.
+    """Hold the index folder's write lock; raises IndexLocked if another process holds it, and
+    IndexUnwritable if the folder can't be written (a full disk, a read-only folder).
 
     The folders this call created (the index folder and any missing parent) are removed again if
     the block fails before a manifest was written: a failed first run leaves nothing behind.
     """
     folder = Path(index_dir)
+    try:
+        with _locked(folder):
+            yield
+    except (OSError, sqlite3.Error) as err:
+        if not _inside(folder, err):
+            raise
+        raise unwritable(folder, err) from err
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
     created = make_private_folder(folder)
     lock = folder / LOCK
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
@@ -159,6 +198,6 @@ def _write_journal(folder: Path, names: set[str]) -> None:
 def _journal(folder: Path) -> list[str]:
     try:
         names = json.loads((folder / JOURNAL).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return []
     return [name for name in names if isinstance(name, str)] if isinstance(names, list) else []

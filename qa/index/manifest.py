@@ -121,6 +121,9 @@ class Manifest:
     copy_rules: int = 0
     """The version of the copy rules (``qa.format_history``'s ``re-mark copies``) that the records'
     dates and copy groups were made under; 0 in indexes from before they were kept."""
+    checksums: dict[str, str] = field(default_factory=dict)
+    """Each data file's checksum (``qa.index.checksums``), checked before the index answers; empty in
+    indexes from before they were kept."""
 
     @classmethod
     def load(cls, index_dir: str | os.PathLike) -> Manifest:
@@ -130,7 +133,7 @@ class Manifest:
             raise IndexNotFound(f"No index at {shown(index_dir)}. Run `qa index` first.")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeError, ValueError) as err:
+        except (OSError, UnicodeError, ValueError, RecursionError) as err:  # RecursionError: nesting too deep
             raise damaged(index_dir, f"{MANIFEST} can't be read ({type(err).__name__})") from err
         if not isinstance(data, dict):
             raise damaged(index_dir, f"{MANIFEST} is not a JSON object")
@@ -206,10 +209,14 @@ def write_json_atomically(path: Path, tmp: Path, data: Any, *, indent: int | Non
                           before_swap: Callable[[], None] | None = None) -> None:
     """Write ``data`` as JSON to ``path`` atomically: ``tmp`` (0600), flushed to disk, renamed over it."""
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=indent, ensure_ascii=False)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=indent, ensure_ascii=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:  # a full disk: no half-written file is left behind
+        tmp.unlink(missing_ok=True)
+        raise
     if before_swap:
         before_swap()
     os.replace(tmp, path)
@@ -237,8 +244,10 @@ def _parse(data: dict[str, Any]) -> Manifest:
     for name, value in (("documents", documents), ("skipped", skipped), ("files", files)):
         if not isinstance(value, dict):
             raise TypeError(f"'{name}' is not an object")
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
-        raise TypeError("'files' holds a name that is not text")
+    checksums = data.get("checksums", {})
+    for name, value in (("files", files), ("checksums", checksums)):
+        if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise TypeError(f"'{name}' holds a name that is not text")
     not_found = data.get("not_found")
     return Manifest(
         model=_typed(data, "model", str),
@@ -257,6 +266,7 @@ def _parse(data: dict[str, Any]) -> Manifest:
         not_found=_record(Calibration, "not_found", not_found) if isinstance(not_found, dict) else None,
         runtime=str(data.get("runtime", "torch")),
         copy_rules=_typed(data, "copy_rules", int) if "copy_rules" in data else 0,
+        checksums=checksums,
     )
 
 

@@ -33,6 +33,7 @@ def remove_documents(sources: Iterable[str], index_dir: str | os.PathLike | None
     with write_lock(index_dir):
         remove_leftovers(index_dir)  # of a build that was killed
         base = Store(index_dir)
+        base.verify()  # a damaged build is not built on
         manifest = base.manifest
         unknown = [source for source in sources if source not in manifest.documents]
         if unknown:

@@ -23,6 +23,7 @@ import numpy as np
 from qa.errors import IndexCorrupt
 from qa.index import copies
 from qa.index import vectors as vector_index
+from qa.index.checksums import FileCheck
 from qa.index.manifest import Manifest, damaged
 from qa.read.dates import iso_date
 from qa.results import DocumentInfo
@@ -132,6 +133,11 @@ class Store:
             raise
         except Exception as err:  # numpy and zipfile raise many kinds for a damaged file
             raise damaged(index_dir, f"{paths['lexical'].name} is not a readable BM25 file") from err
+        try:
+            self._file_check = FileCheck(self.index_dir, {file: value for file, value in self.manifest.checksums.items()
+                                                           if file in self.manifest.files.values()})
+        except OSError as err:
+            raise damaged(index_dir, f"a data file can't be opened ({err.strerror})") from err
 
     @contextlib.contextmanager
     def _reading(self, what: str) -> Iterator[None]:
@@ -141,9 +147,22 @@ class Store:
         except (sqlite3.Error, KeyError, IndexError, ValueError, TypeError, RuntimeError) as err:
             raise damaged(self.index_dir, f"{what} can't be read ({type(err).__name__}: {err})") from err
 
+    def begin_check(self) -> None:
+        """Start checking the data files against their checksums in a thread (once; :meth:`search`
+        waits for the verdict)."""
+        self._file_check.start()
+
+    def verify(self) -> None:
+        """IndexCorrupt if a data file does not match its recorded checksum (checks, or waits for
+        the check :meth:`begin_check` started)."""
+        problem = self._file_check.problem()
+        if problem:
+            raise damaged(self.index_dir, problem)
+
     def search(self, name: str, query: np.ndarray, k: int, within: Scope | None = None) -> list[tuple[int, float]]:
         """(id, cosine) of the ``k`` nearest ``name`` vectors ("passages" or "sentences") to a unit
         query; with ``within``, the nearest of the vectors it lets through."""
+        self.verify()  # no answer from damaged files
         index = self.vectors[name]
         if index.ntotal == 0:
             return []

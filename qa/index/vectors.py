@@ -7,8 +7,10 @@ into memory (see :func:`read`). Vectors are removed and read back by id.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -217,6 +219,13 @@ def read(path: str | os.PathLike, *, mmap: bool = True):
 
 
 def write(index, path: str | os.PathLike) -> None:
+    """Write an index file; OSError (with its errno where FAISS names the cause) when that fails."""
     import faiss
 
-    faiss.write_index(index, str(Path(path)))
+    try:
+        faiss.write_index(index, str(Path(path)))
+    except RuntimeError as err:  # FAISS gives the C library's reason only at the end of its message
+        cause = re.search(r"\(([^()]+)\)\s*$", str(err))
+        reason = cause.group(1) if cause else "write error"
+        code = next((code for code in errno.errorcode if os.strerror(code) == reason), 0)
+        raise OSError(code, reason, str(path)) from err

@@ -22,6 +22,7 @@ from qa.config import DEFAULT_INDEX_TYPE, VERSION
 from qa.format_history import RECOPY, version
 from qa.index import copies
 from qa.index import vectors as vector_index
+from qa.index.checksums import checksum
 from qa.index.folder import make_private, record_pending, remove_leftovers
 from qa.index.manifest import (
     DocumentRecord,
@@ -179,6 +180,7 @@ class StoreWriter:
         for file in self.files.values():
             make_private(self.index_dir / file)
             fsync_path(self.index_dir / file)
+        checksums = {file: checksum(self.index_dir / file) for file in self.files.values()}
         manifest = Manifest(
             model=self.model,
             dimension=self.dimension,
@@ -195,6 +197,7 @@ class StoreWriter:
             not_found=self._not_found,
             runtime=self.runtime,
             copy_rules=version(RECOPY),
+            checksums=checksums,
         )
         manifest.save(self.index_dir, before_swap=lambda: self._checkpoint("swap"))
         self._checkpoint("after-swap")

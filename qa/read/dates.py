@@ -88,5 +88,6 @@ def date_bound(value: str | dt.date | None, *, name: str, end: bool = False) -> 
     match = _BOUND.fullmatch(value.strip()) if isinstance(value, str) else None
     iso = _checked(*match.groups()) if match else None
     if iso is None:
-        raise InvalidInput(f"{name} must be a date such as 2023-07-01 (or 2023-07, or 2023), not {value!r}.")
+        raise InvalidInput(f"{name} must be a date such as 2023-07-01 (or 2023-07, or 2023), not {value!r}.",
+                           argument=name)
     return day_range(iso)[1 if end else 0]

@@ -30,6 +30,7 @@ from qa.read.formats import (
     read_text,
 )
 from qa.results import Document, Skipped
+from qa.text.words import has_words
 
 logger = logging.getLogger(__name__)
 
@@ -179,8 +180,8 @@ def read_document(file: SourceFile, *, max_text: int | None = None) -> Document:
     del data
     document = Document(file.source, reading.title, reading.text, shown_path(file.path.resolve()), reading.pages,
                         reading.metadata, reading.respaced_pages)
-    if not document.text.strip():
-        raise UnsupportedDocument("no text found")
+    if not has_words(document.text):
+        raise UnsupportedDocument("no text found (no letters or digits)")
     if len(document.text) > max_text:
         raise UnsupportedDocument(f"too much text ({len(document.text) / 1e6:.3g} million characters; the limit "
                                   f"is {max_text / 1e6:.3g} million ($QA_MAX_TEXT_MB)); split it into smaller files")

@@ -65,7 +65,7 @@ class DocumentFilter:
         InvalidInput when there are none, since no question could be answered."""
         allowed = frozenset(source for source, date in dates.items() if self.matches(source, date))
         if not allowed:
-            raise InvalidInput(f"No indexed document is {self.describe()}.")
+            raise InvalidInput(f"No indexed document is {self.describe()}.", argument="filter")
         return allowed
 
 
@@ -77,7 +77,7 @@ def document_filter(since: str | dt.date | None = None, until: str | dt.date | N
     first = date_bound(since, name="since")
     last = date_bound(until, name="until", end=True)
     if first and last and last < first:
-        raise InvalidInput(f"The date range ends ({last}) before it starts ({first}).")
+        raise InvalidInput(f"The date range ends ({last}) before it starts ({first}).", argument="until")
     patterns = _patterns(source)
     if first is None and last is None and not patterns:
         return None
@@ -87,10 +87,17 @@ def document_filter(since: str | dt.date | None = None, until: str | dt.date | N
 def _patterns(source: str | Iterable[str] | None) -> tuple[str, ...]:
     if source is None:
         return ()
-    patterns = (source,) if isinstance(source, str) else tuple(source)
+    if isinstance(source, str):
+        patterns: tuple = (source,)
+    elif isinstance(source, Iterable) and not isinstance(source, (bytes, Mapping)):
+        patterns = tuple(source)
+    else:
+        raise InvalidInput(f"The source filter must be a glob or a list of globs over document ids, "
+                           f"not {type(source).__name__}.", argument="source")
     if not all(isinstance(p, str) and p.strip() for p in patterns):
-        raise InvalidInput("A source pattern must be a non-empty glob over document ids, such as 'reuters/*'.")
+        raise InvalidInput("A source pattern must be a non-empty glob over document ids, such as 'reuters/*'.",
+                           argument="source")
     if len(patterns) > MAX_PATTERNS:
-        raise InvalidInput(f"{len(patterns):,} source patterns; give at most {MAX_PATTERNS:,}.")
+        raise InvalidInput(f"{len(patterns):,} source patterns; give at most {MAX_PATTERNS:,}.", argument="source")
     return patterns
 

@@ -21,6 +21,7 @@ from qa.index.store import Scope, Store, StoredPassage
 from qa.results import DocumentInfo, Hit, Quote, ScoredSentence
 from qa.scoring import DEFAULT_SCORING, Scoring
 from qa.search.filters import DocumentFilter, document_filter
+from qa.text.words import has_words
 
 DEFAULT_K = 5
 MAX_QUESTION_CHARS = 2_000
@@ -180,6 +181,7 @@ class Searcher:
         scope = store.scope(wanted) if wanted else None
         lexical = store.lexical
         depth = max(scoring.candidates, k)
+        store.begin_check()  # the data files are checked while the question is embedded
         query = self._embedder.encode_question(question)
         nearest = {pid for pid, _ in store.search("passages", query, depth, scope)}
         candidates = set()
@@ -241,6 +243,8 @@ def checked(question: str, k: int) -> str:
     question = _UNPRINTABLE.sub(" ", _SURROGATE.sub("\ufffd", question)).strip()
     if not question:
         raise InvalidInput("The question is empty: ask something about your documents.")
+    if not has_words(question):  # nothing a quote could match: a zero-width space, a lone surrogate
+        raise InvalidInput("The question has no words: ask something about your documents in words.")
     if len(question) > MAX_QUESTION_CHARS:
         raise InvalidInput(f"The question is {len(question):,} characters long; ask in at most "
                            f"{MAX_QUESTION_CHARS:,}.")

@@ -28,6 +28,11 @@ def stem(word: str) -> str:
     return word
 
 
+def has_words(text: str) -> bool:
+    """Whether ``text`` holds a letter or a digit (NUL characters, zero-width spaces and marks alone do not count)."""
+    return _TOKEN.search(text) is not None
+
+
 def words(text: str) -> list[str]:
     """The lower-cased words of ``text`` (runs of letters and digits)."""
     return letters_and_digits(text.lower())
