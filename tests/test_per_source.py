@@ -16,9 +16,9 @@ def test_each_source_gives_its_own_best_quote(news):
     assert {q.source for q in answer.quotes} == {GAZETTE, TIMES}  # the bridge story does not answer
     figures = {q.source: q.text for q in answer.quotes}
     assert "1,200" in figures[GAZETTE] and "3,400" in figures[TIMES]
-    # Most relevant first, though the figures differ by date: the newer report answers better.
+    # Most relevant first, though the figures differ by date.
     alone = {source: news.ask(answer.question, per_source=1, source=[source]).confidence for source in figures}
-    assert [q.source for q in answer.quotes] == sorted(alone, key=alone.get, reverse=True) == [TIMES, GAZETTE]
+    assert [q.source for q in answer.quotes] == sorted(alone, key=alone.get, reverse=True)
     assert answer.date_order is None and answer.each_source
     assert answer.time_note == "Each source: the best quote of each of 2 documents, most relevant first:"
     assert [hit.source for hit in answer.hits] == [q.source for q in answer.quotes]

@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from qa.config import DEFAULT_MODEL, default_model, default_runtime
-from qa.embed.quiet import quiet_model_loading
-from qa.errors import InvalidInput, ModelUnavailable
+from qa.embed.quiet import model_unavailable, quiet_model_loading
+from qa.errors import InvalidInput
 
 if TYPE_CHECKING:
     import numpy as np
@@ -189,15 +189,6 @@ QUESTION_THREADS = min(2, os.cpu_count() or 1)
 """ONNX Runtime threads for one question, which do not spin while they wait. A SciFact claim on 2
 cores, int8: p50 3.7-4.9 ms on two threads against 4.9-5.1 on one, idle; 5.7-10.6 against
 6.2-14.8 ms with 2-4 busy processes beside it (benchmarks/README.md)."""
-
-
-def model_unavailable(name: str, err: BaseException) -> ModelUnavailable:
-    """The error for a model that failed to load: the first line of why, and what to give instead."""
-    reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    if type(err).__name__ == "UnpicklingError":  # torch refused to run what the pickle asked for
-        reason = "its pytorch_model.bin holds more than weights (code that loading it would run), so it was not loaded"
-    return ModelUnavailable(f"Can't load embedding model '{name}': {reason}. Give a local model folder "
-                            "(weights in model.safetensors), or a Hugging Face model name if this machine has internet.")
 
 
 def check_runtime(runtime: str) -> str:

@@ -55,7 +55,7 @@ def onnx_file(model_folder: str | os.PathLike, runtime: str) -> Path:
     """The ONNX file of ``runtime`` for this model folder, exported first if it is not in the cache."""
     path = export_folder(model_folder) / ONNX_FILES[runtime]
     if not path.is_file():
-        from qa.embed.model import model_unavailable
+        from qa.embed.quiet import model_unavailable
 
         started = time.perf_counter()
         try:

@@ -1,9 +1,12 @@
-"""Loading a model without transformers' progress bars: the library prints nothing unasked."""
+"""Loading a model: without transformers' progress bars (the library prints nothing unasked), and a
+failure told in one line."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+
+from qa.errors import ModelUnavailable
 
 
 @contextlib.contextmanager
@@ -18,3 +21,12 @@ def quiet_model_loading() -> Iterator[None]:
     finally:
         if was_shown:
             transformers_logging.enable_progress_bar()
+
+
+def model_unavailable(name: str, err: BaseException) -> ModelUnavailable:
+    """The error for a model that failed to load: the first line of why, and what to give instead."""
+    reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    if type(err).__name__ == "UnpicklingError":  # torch refused to run what the pickle asked for
+        reason = "its pytorch_model.bin holds more than weights (code that loading it would run), so it was not loaded"
+    return ModelUnavailable(f"Can't load embedding model '{name}': {reason}. Give a local model folder "
+                            "(weights in model.safetensors), or a Hugging Face model name if this machine has internet.")
