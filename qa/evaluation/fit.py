@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,9 @@ from qa.retriever import Retriever
 from qa.scoring import DEFAULT_SCORING
 
 FOLDS = 5
+HOLD_OUT_EVERY = 5
+"""Every fifth article with questions is also left out of an index of its data set, so that the
+answerability model learns to refuse questions about what is not in the documents at all."""
 RANKER_L2 = 1.0
 """The ranker's L2 penalty on its standardised weights."""
 ANSWERABILITY_C = 1.0
@@ -59,12 +63,15 @@ class Example:
     """One labelled question with its candidate sentences as the retriever finds them."""
 
     dataset: str
-    article: str
+    group: str
+    """Its data set's file and article: cross-validation keeps each group on one side."""
     answers: tuple[str, ...]
     candidates: Candidates
     hits: list[Hit]
     labels: np.ndarray
     """Whether each candidate sentence holds a gold answer."""
+    held_out: bool = False
+    """Its article is left out of the index: it must be refused."""
 
     @property
     def answerable(self) -> bool:
@@ -82,21 +89,49 @@ class FitReport:
 
 
 def collect(datasets: Sequence[str | os.PathLike], embedder: Embedder, *, progress: bool = True,
-            work_dir: str | os.PathLike = DEFAULT_WORK_DIR) -> list[Example]:
-    """Index each data set's articles (cached, as ``qa eval`` does) and gather every question's candidates."""
+            work_dir: str | os.PathLike = DEFAULT_WORK_DIR, hold_out_every: int = HOLD_OUT_EVERY) -> list[Example]:
+    """Index each data set's articles (cached, as ``qa eval`` does) and gather every question's
+    candidates; then again without every ``hold_out_every``-th article that has questions, whose
+    questions, no longer answerable from the index, become a data set of their own to refuse."""
     examples = []
-    for path in datasets:
-        index_dir, articles, _ = prepare_squad_index(path, None, 0, progress, embedder=embedder, work_dir=work_dir)
-        retriever = Retriever.load(index_dir, embedder=embedder)
-        questions = [(title, q) for title, (_, qs) in articles.items() for q in qs]
-        for title, q in progress_bar(questions, progress, desc=f"Reading {Path(path).name}", unit="question"):
-            ranking = retriever.rank(q.text, DEFAULT_SCORING.quote_passages)
-            candidates = candidate_sentences(parse_question(q.text), ranking.ranked, ranking.store.document_text)
-            labels = np.array([bool(q.answers) and contains_answer(text, q.answers) for text in candidates.texts],
-                              dtype=bool)
-            examples.append(Example(Path(path).name, title, q.answers, candidates, [h for h, _ in ranking.ranked],
-                                    labels))
+    for path in map(Path, datasets):
+        examples += _examples(path, path.name, 0, embedder, progress, work_dir)
+        if hold_out_every:
+            reordered, held = _holding_out(path, hold_out_every, Path(work_dir) / "held-out")
+            examples += _examples(reordered, f"{path.name}, held out", held, embedder, progress, work_dir)
     return examples
+
+
+def _examples(path: Path, name: str, holdout: int, embedder: Embedder, progress: bool,
+              work_dir: str | os.PathLike) -> list[Example]:
+    """The examples of a data set indexed without its last ``holdout`` articles (only their questions, if any)."""
+    index_dir, articles, _ = prepare_squad_index(path, None, holdout, progress, embedder=embedder, work_dir=work_dir)
+    retriever = Retriever.load(index_dir, embedder=embedder)
+    indexed = set(list(articles)[: len(articles) - holdout])
+    questions = [(title, q) for title, (_, qs) in articles.items() for q in qs if not holdout or title not in indexed]
+    examples = []
+    for title, q in progress_bar(questions, progress, desc=f"Reading {name}", unit="question"):
+        ranking = retriever.rank(q.text, DEFAULT_SCORING.quote_passages)
+        candidates = candidate_sentences(parse_question(q.text), ranking.ranked, ranking.store.document_text)
+        answers = q.answers if title in indexed else ()
+        labels = np.array([bool(answers) and contains_answer(text, answers) for text in candidates.texts], dtype=bool)
+        examples.append(Example(name, f"{path.name}\n{title}", answers, candidates,
+                                [h for h, _ in ranking.ranked], labels, held_out=title not in indexed))
+    return examples
+
+
+def _holding_out(path: Path, every: int, folder: Path) -> tuple[Path, int]:
+    """A copy of the SQuAD file ``path`` with every ``every``-th article that has questions moved to
+    the end, and how many were moved (``qa eval --holdout`` leaves the last ones out)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    asked = [a for a in data["data"] if any(p["qas"] for p in a["paragraphs"])]
+    held = asked[every - 1 :: every]
+    held_titles = {a["title"] for a in held}
+    data["data"] = [a for a in data["data"] if a["title"] not in held_titles] + held
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / path.name
+    copy.write_text(json.dumps(data), encoding="utf-8")
+    return copy, len(held)
 
 
 def fit_ranker(examples: Sequence[Example], weights: np.ndarray, l2: float = RANKER_L2) -> Linear:
@@ -205,16 +240,16 @@ def fit(examples: Sequence[Example], *, folds: int = FOLDS, fraction: float = 1.
         model = fit_answerability(vectors[train], answerable[train], weights[train])
         probabilities[test] = 1 / (1 + np.exp(-model(vectors[test])))
     report.threshold = min(float(np.quantile(probabilities[_of(examples, name) & answerable], 1 - ANSWERED))
-                           for name in _datasets(examples))
+                           for name in _datasets(examples) if (_of(examples, name) & answerable).any())
     hits = hits_by_margin[report.margin]
     for name in _datasets(examples):
         mine = _of(examples, name)
         kept = probabilities >= report.threshold
         report.by_dataset[name] = {
-            "quote_hit_at_1": float(hits[mine & answerable].mean()),
-            "answered": float(kept[mine & answerable].mean()),
-            "refused_unanswerable": float((~kept)[mine & ~answerable].mean()) if (mine & ~answerable).any() else None,
-            "quote_hit_at_1_answered": float((hits & kept)[mine & answerable].mean()),
+            "quote_hit_at_1": _share(hits, mine & answerable),
+            "answered": _share(kept, mine & answerable),
+            "refused_unanswerable": _share(~kept, mine & ~answerable),
+            "quote_hit_at_1_answered": _share(hits & kept, mine & answerable),
         }
     ranker = fit_ranker(list(examples), weights)
     answerability = fit_answerability(vectors, answerable, weights)
@@ -268,7 +303,7 @@ def _balanced(examples: Sequence[Example]) -> np.ndarray:
 def _folds(examples: Sequence[Example], folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
     from sklearn.model_selection import GroupKFold
 
-    groups = [f"{e.dataset}\n{e.article}" for e in examples]
+    groups = [e.group for e in examples]
     return list(GroupKFold(n_splits=folds).split(np.zeros(len(examples)), groups=groups))
 
 
@@ -276,9 +311,9 @@ def _subsample(examples: Sequence[Example], train: np.ndarray, fraction: float, 
     """The training rows of a random ``fraction`` of their articles."""
     if fraction >= 1.0:
         return train
-    articles = sorted({(examples[i].dataset, examples[i].article) for i in train})
-    kept = {articles[j] for j in rng.permutation(len(articles))[: max(1, round(fraction * len(articles)))]}
-    return np.array([i for i in train if (examples[i].dataset, examples[i].article) in kept])
+    groups = sorted({examples[i].group for i in train})
+    kept = {groups[j] for j in rng.permutation(len(groups))[: max(1, round(fraction * len(groups)))]}
+    return np.array([i for i in train if examples[i].group in kept])
 
 
 def _datasets(examples: Sequence[Example]) -> list[str]:
@@ -291,7 +326,13 @@ def _of(examples: Sequence[Example], name: str) -> np.ndarray:
 
 def _mean_by_dataset(examples: Sequence[Example], hits: np.ndarray) -> float:
     answerable = np.array([e.answerable for e in examples])
-    return float(np.mean([hits[_of(examples, name) & answerable].mean() for name in _datasets(examples)]))
+    return float(np.mean([hits[_of(examples, name) & answerable].mean() for name in _datasets(examples)
+                          if (_of(examples, name) & answerable).any()]))
+
+
+def _share(values: np.ndarray, where: np.ndarray) -> float | None:
+    """The share of ``values`` that are true where ``where`` is; None where it never is."""
+    return float(values[where].mean()) if where.any() else None
 
 
 def _sha256(path: str | os.PathLike) -> str:
