@@ -136,7 +136,8 @@ class Answer:
 
     ``answered`` is False when the documents do not answer; ``quotes`` is then empty and
     ``hits`` holds the closest passages, which are weak matches, not answers. ``confidence`` is
-    what the index's not-found threshold is compared with (``qa.answer.quotes.answer_confidence``).
+    the answer model's probability that the documents answer (``qa.answer.quotes.answer_confidence``),
+    which the not-found threshold is compared with.
 
     ``as_of`` is the date the answer speaks for, when the question asks for the current state;
     ``date_order`` ("oldest first" or "newest first") says the quotes are in date order rather

@@ -50,9 +50,10 @@ def test_a_fitted_model_is_saved_and_loaded_to_the_same_scores(tmp_path, embedde
         load_answer_model(tmp_path / "broken.json")
 
 
-QUALITY_FLOOR = {"quote_hit_at_1": 0.80, "answered_rate": 0.93, "refused_unanswerable_rate": 0.25}
-"""What the shipped model reaches on the first 120 articles of bbc-news train-a (measured when it
-was fitted: see benchmarks/README.md), less a little for the runtimes' rounding."""
+QUALITY_FLOOR = {"quote_hit_at_1": 0.85, "answered_rate": 0.95, "refused_unanswerable_rate": 0.12}
+"""What the shipped model reaches on the first 120 articles of bbc-news train-a (68 answerable and
+25 unanswerable questions: 0.868, 0.985 and 0.16 when it was fitted, 2026-12-07), less about one
+question each for the runtimes' rounding."""
 
 
 @needs_training_data
