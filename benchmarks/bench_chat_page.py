@@ -17,16 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from ui_support import (
-    ARTICLE,
-    BOT,
-    CHROMIUM,
-    CHROMIUM_FLAGS,
-    ROOT,
-    outside_requests,
-    start_chat,
-    stop,
-)
+from ui_support import ARTICLE, BOT, CHROMIUM, CHROMIUM_FLAGS, ROOT, outside_requests, start_chat, stop
 
 from ui.app import EXAMPLES
 

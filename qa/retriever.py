@@ -8,13 +8,7 @@ from dataclasses import replace
 from qa.answer.attribution import attribution
 from qa.answer.model import QuoteScorer, shipped_model
 from qa.answer.question import parse_question
-from qa.answer.quotes import (
-    Choice,
-    answer_confidence,
-    candidate_sentences,
-    choose_quotes,
-    quote_passage,
-)
+from qa.answer.quotes import Choice, answer_confidence, candidate_sentences, choose_quotes, quote_passage
 from qa.answer.timeline import arrange, dates_of, near_best
 from qa.errors import InvalidInput
 from qa.results import Answer, Context, Hit, Quote

@@ -3,12 +3,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.read.passages import (
-    MAX_WORDS,
-    MIN_PARAGRAPH_WORDS,
-    TARGET_WORDS,
-    split_passages,
-)
+from qa.read.passages import MAX_WORDS, MIN_PARAGRAPH_WORDS, TARGET_WORDS, split_passages
 from qa.results import Document, PageSpan
 from qa.text.sentences import split_sentences, word_count
 

@@ -19,15 +19,7 @@ import pytest
 from click.testing import CliRunner
 from test_crash import OWLS
 
-from qa import (
-    IndexCorrupt,
-    IndexUnwritable,
-    InvalidInput,
-    ModelUnavailable,
-    Retriever,
-    build_index,
-    remove_documents,
-)
+from qa import IndexCorrupt, IndexUnwritable, InvalidInput, ModelUnavailable, Retriever, build_index, remove_documents
 from qa.cli import cli
 from qa.index.folder import LOCK
 from qa.index.manifest import MANIFEST, Manifest

@@ -1,16 +1,6 @@
 import datetime as dt
 
-from qa.format_history import (
-    CHANGES,
-    REBUILD,
-    RECALIBRATE,
-    RECOPY,
-    REEXPORT,
-    REREAD,
-    RESPLIT,
-    changes_since,
-    version,
-)
+from qa.format_history import CHANGES, REBUILD, RECALIBRATE, RECOPY, REEXPORT, REREAD, RESPLIT, changes_since, version
 
 
 def test_changes_are_numbered_in_date_order():

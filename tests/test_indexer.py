@@ -4,15 +4,7 @@ import shutil
 
 import pytest
 
-from qa import (
-    Embedder,
-    EmptyCorpus,
-    IndexCorrupt,
-    IndexMismatch,
-    IndexNotFound,
-    Retriever,
-    build_index,
-)
+from qa import Embedder, EmptyCorpus, IndexCorrupt, IndexMismatch, IndexNotFound, Retriever, build_index
 from qa.format_history import CHANGES, REREAD, RESPLIT, version
 from qa.index.manifest import MANIFEST, Manifest
 

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ui.followup import (
-    MAX_CARRIED,
-    interpret,
-    interpret_history,
-    key_terms,
-    leans_on_context,
-)
+from ui.followup import MAX_CARRIED, interpret, interpret_history, key_terms, leans_on_context
 
 FIRST = "What is NATO's position on cluster munitions?"
 

@@ -30,13 +30,7 @@ from qa import (
     Retriever,
     build_index,
 )
-from ui.chat import (
-    ANSWER_MODES,
-    ask,
-    clear,
-    respond_with_options,
-    select_message,
-)
+from ui.chat import ANSWER_MODES, ask, clear, respond_with_options, select_message
 from ui.document_view import add_document_route
 from ui.documents import add_documents, filter_choices, refresh, remove_document
 from ui.login import Login

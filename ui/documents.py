@@ -16,15 +16,7 @@ from typing import TypeVar
 
 import gradio as gr
 
-from qa import (
-    DocumentInfo,
-    Embedder,
-    IndexLocked,
-    QAError,
-    Retriever,
-    build_index,
-    remove_documents,
-)
+from qa import DocumentInfo, Embedder, IndexLocked, QAError, Retriever, build_index, remove_documents
 from ui.render import escape_text, render_documents, render_status, render_upload_report
 from ui.upload import SavedUpload, delete_upload, is_upload, save_uploads
 

@@ -16,13 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from qa.answer.question import Question
-from qa.answer.question_kinds import (
-    MEASURABLE,
-    ORDINAL_WORDS,
-    fact_surroundings,
-    facts,
-    named_beside,
-)
+from qa.answer.question_kinds import MEASURABLE, ORDINAL_WORDS, fact_surroundings, facts, named_beside
 from qa.results import Hit, ScoredSentence
 from qa.text.sentences import iter_sentences
 from qa.text.words import REFERS_BACK, letters_and_digits, numbers, terms, words

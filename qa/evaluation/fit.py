@@ -20,20 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answer.features import (
-    ANSWER_FEATURES,
-    COUNTER_EVIDENCE,
-    EVIDENCE,
-    SENTENCE_FEATURES,
-)
+from qa.answer.features import ANSWER_FEATURES, COUNTER_EVIDENCE, EVIDENCE, SENTENCE_FEATURES
 from qa.answer.model import DEFAULT_MODEL_FILE, AnswerModel, Linear
 from qa.answer.question import parse_question
-from qa.answer.quotes import (
-    Candidates,
-    answer_features,
-    candidate_sentences,
-    choose_quotes,
-)
+from qa.answer.quotes import Candidates, answer_features, candidate_sentences, choose_quotes
 from qa.embed.model import Embedder
 from qa.evaluation.cache import DEFAULT_WORK_DIR, prepare_squad_index
 from qa.evaluation.metrics import contains_answer

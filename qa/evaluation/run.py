@@ -14,20 +14,9 @@ import time
 
 from qa.embed.model import Embedder
 from qa.errors import InvalidInput
-from qa.evaluation.cache import (
-    DEFAULT_WORK_DIR,
-    prepare_beir_index,
-    prepare_squad_index,
-)
+from qa.evaluation.cache import DEFAULT_WORK_DIR, prepare_beir_index, prepare_squad_index
 from qa.evaluation.datasets import Question, dataset_format, load_beir
-from qa.evaluation.metrics import (
-    BeirReport,
-    Outcome,
-    SquadReport,
-    beir_metrics,
-    contains_answer,
-    summarise,
-)
+from qa.evaluation.metrics import BeirReport, Outcome, SquadReport, beir_metrics, contains_answer, summarise
 from qa.retriever import Retriever
 from qa.scoring import DEFAULT_SCORING, Scoring
 

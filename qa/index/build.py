@@ -31,13 +31,7 @@ from qa.format_history import REREAD, RESPLIT, version
 from qa.index import copies
 from qa.index.feed import FileSource, embed_in_process
 from qa.index.folder import check_folder, remove_leftovers, write_lock
-from qa.index.manifest import (
-    DocumentRecord,
-    Manifest,
-    SkippedFile,
-    model_mismatch,
-    runtime_mismatch,
-)
+from qa.index.manifest import DocumentRecord, Manifest, SkippedFile, model_mismatch, runtime_mismatch
 from qa.index.store import Store
 from qa.index.vectors import check_index_type
 from qa.index.writer import Checkpoint, StoreWriter

@@ -28,13 +28,7 @@ from qa.config import VERSION, max_text_bytes, read_timeout
 from qa.embed.model import Embedder
 from qa.errors import InvalidInput, QAError, UnsupportedDocument
 from qa.format_history import CHANGES
-from qa.index.feed import (
-    Build,
-    EmbeddedFile,
-    FileSource,
-    embed_in_order,
-    read_and_split,
-)
+from qa.index.feed import Build, EmbeddedFile, FileSource, embed_in_order, read_and_split
 from qa.read.files import SourceFile, file_hash
 
 if TYPE_CHECKING:

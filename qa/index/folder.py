@@ -19,13 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from qa.errors import IndexLocked, IndexNotFound, IndexUnwritable, InvalidInput, QAError
-from qa.index.manifest import (
-    MANIFEST,
-    MANIFEST_TMP,
-    Manifest,
-    shown,
-    write_json_atomically,
-)
+from qa.index.manifest import MANIFEST, MANIFEST_TMP, Manifest, shown, write_json_atomically
 
 LOCK = ".lock"
 JOURNAL = ".qa-pending"

@@ -19,16 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import IndexCorrupt, IndexMismatch, IndexNotFound
-from qa.format_history import (
-    REBUILD,
-    RECALIBRATE,
-    RECOPY,
-    REREAD,
-    RESPLIT,
-    Change,
-    changes_since,
-    version,
-)
+from qa.format_history import REBUILD, RECALIBRATE, RECOPY, REREAD, RESPLIT, Change, changes_since, version
 
 MANIFEST = "manifest.json"
 MANIFEST_TMP = f".{MANIFEST}.tmp"

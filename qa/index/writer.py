@@ -24,13 +24,7 @@ from qa.index import copies
 from qa.index import vectors as vector_index
 from qa.index.checksums import checksum
 from qa.index.folder import make_private, record_pending, remove_leftovers
-from qa.index.manifest import (
-    DocumentRecord,
-    Manifest,
-    SkippedFile,
-    fsync_path,
-    new_build_id,
-)
+from qa.index.manifest import DocumentRecord, Manifest, SkippedFile, fsync_path, new_build_id
 from qa.index.store import VECTOR_FILES, Store, json_dict
 from qa.read.dates import iso_date
 from qa.results import Document, Passage, Span

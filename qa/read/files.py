@@ -19,16 +19,7 @@ from pathlib import Path
 
 from qa.config import MAX_PDF_BYTES, max_text_bytes
 from qa.errors import PathNotFound, UnsupportedDocument
-from qa.read.formats import (
-    Reading,
-    read_docx,
-    read_epub,
-    read_html,
-    read_markdown,
-    read_odt,
-    read_pdf,
-    read_text,
-)
+from qa.read.formats import Reading, read_docx, read_epub, read_html, read_markdown, read_odt, read_pdf, read_text
 from qa.results import Document, Skipped
 from qa.text.words import has_words
 

@@ -14,20 +14,8 @@ from collections.abc import Iterator
 
 from qa.errors import UnsupportedDocument
 from qa.read.dates import iso_date
-from qa.read.formats.reading import (
-    Reading,
-    clean_title,
-    one_line,
-    property_title,
-    property_value,
-)
-from qa.read.formats.sections import (
-    Block,
-    Section,
-    by_headings,
-    first_heading,
-    sectioned_reading,
-)
+from qa.read.formats.reading import Reading, clean_title, one_line, property_title, property_value
+from qa.read.formats.sections import Block, Section, by_headings, first_heading, sectioned_reading
 from qa.read.formats.zipped import ZIP_ERRORS, open_zip
 
 _HEADING_STYLE = re.compile(r"heading\s*(\d)", re.IGNORECASE)

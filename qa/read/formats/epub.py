@@ -16,13 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from qa.errors import UnsupportedDocument
 from qa.read.dates import iso_date
-from qa.read.formats.reading import (
-    Reading,
-    clean_title,
-    one_line,
-    property_title,
-    property_value,
-)
+from qa.read.formats.reading import Reading, clean_title, one_line, property_title, property_value
 from qa.read.formats.sections import Block, Section, first_heading, sectioned_reading
 from qa.read.formats.text import decode_text
 from qa.read.formats.zipped import open_zip, read_member

@@ -15,13 +15,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from qa.errors import UnsupportedDocument
-from qa.read.formats.reading import (
-    Reading,
-    clean_title,
-    join_blocks,
-    one_line,
-    read_lead,
-)
+from qa.read.formats.reading import Reading, clean_title, join_blocks, one_line, read_lead
 from qa.read.formats.text import decode_text
 
 _TOKEN = re.compile(r"\w+")

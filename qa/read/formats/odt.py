@@ -13,20 +13,8 @@ from xml.sax import SAXException
 
 from qa.errors import UnsupportedDocument
 from qa.read.dates import iso_date
-from qa.read.formats.reading import (
-    Reading,
-    clean_title,
-    one_line,
-    property_title,
-    property_value,
-)
-from qa.read.formats.sections import (
-    Block,
-    Section,
-    by_headings,
-    first_heading,
-    sectioned_reading,
-)
+from qa.read.formats.reading import Reading, clean_title, one_line, property_title, property_value
+from qa.read.formats.sections import Block, Section, by_headings, first_heading, sectioned_reading
 from qa.read.formats.zipped import ZIP_ERRORS, open_zip
 
 _NOTE_SECTIONS = {"footnote": "Footnotes", "endnote": "Endnotes", "annotation": "Comments"}
