@@ -39,7 +39,7 @@ answerability model learns to refuse questions about what is not in the document
 RANKER_L2 = 1.0
 """The ranker's L2 penalty on its standardised weights."""
 ANSWERABILITY_C = 1.0
-"""The answerability model's inverse L2 penalty (scikit-learn's ``C``)."""
+"""The answerability model's inverse L2 penalty (as scikit-learn's ``C``)."""
 MARGINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)
 """The neighbour margins tried; the smallest whose mean out-of-fold quote hit@1 is within
 ``MARGIN_TOLERANCE`` of the best is kept (a wider margin quotes more words)."""
@@ -206,11 +206,10 @@ def fit(examples: Sequence[Example], *, folds: int = FOLDS, fraction: float = 1.
     """Fit both models on ``examples``; the report holds the out-of-fold figures (``fraction``
     keeps that share of each training fold's articles, for a learning curve)."""
     weights = _balanced(examples)
-    splits = _folds(examples, folds)
     rng = np.random.default_rng(seed)
+    splits = [(_subsample(examples, train, fraction, rng), test) for train, test in _folds(examples, folds)]
     oof_rankers: list[Linear] = [None] * len(examples)  # type: ignore[list-item]  # every row is in one test fold
     for train, test in splits:
-        train = _subsample(examples, train, fraction, rng)
         ranker = fit_ranker([examples[i] for i in train], weights[train])
         for i in test:
             oof_rankers[i] = ranker
@@ -226,7 +225,6 @@ def fit(examples: Sequence[Example], *, folds: int = FOLDS, fraction: float = 1.
     answerable = np.array([e.answerable for e in examples])
     probabilities = np.zeros(len(examples))
     for train, test in splits:
-        train = _subsample(examples, train, fraction, rng)
         model = fit_answerability(vectors[train], answerable[train], weights[train])
         probabilities[test] = 1 / (1 + np.exp(-model(vectors[test])))
     report.threshold = min(float(np.quantile(probabilities[_of(examples, name) & answerable], 1 - ANSWERED))
