@@ -87,7 +87,7 @@ class _SaidOnStderr(logging.Handler):
         click.echo(printable(record.getMessage()), err=True)
 
 
-ANNOUNCED = "qa.onnx_export"
+ANNOUNCED = "qa.embed.onnx_export"
 """The logger whose INFO lines the CLI shows without -v: the model's one-time preparation, which takes a while."""
 
 

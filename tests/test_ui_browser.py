@@ -173,9 +173,10 @@ def test_the_document_filter_and_each_source_mode_reach_the_answer(page):
 
     page.click("#only-documents .remove-all")
     page.get_by_label("Each source").check()
-    answer = ask_in_page(page, "What does the Brackenridge orchard grow and what do pelicans eat?")
+    answer = ask_in_page(page, "How much fish does a pelican eat?")
+    assert answer.inner_text().startswith("Each source: one document answers; its best quote:")  # the mode reached it
     cited = " ".join(page.locator(f"{BOT} .qa-cite").all_inner_texts())
-    assert "orchard.txt" in cited and "pelicans.md" in cited, answer.inner_text()  # a quote from each
+    assert "pelicans.md" in cited, answer.inner_text()  # filtered out above: the filter is gone
 
     page.fill("#since input, #since textarea", "2020")  # no document here says when it was published
     page.fill("#question textarea", NATO)
