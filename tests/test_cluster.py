@@ -32,6 +32,8 @@ REPO = Path(__file__).resolve().parent.parent
 NODE_OPTIONS = ["--block", "--num-cpus=1", f"--object-store-memory={80 * 2**20}", "--disable-usage-stats"]
 CLUSTER_START_TIMEOUT_S = 240
 
+needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="needs the [cluster] extra")
+
 
 @pytest.mark.parametrize("option", [["--cluster", "local"], ["--workers", "2"]])
 def test_without_ray_the_cluster_options_say_how_to_install_it(tmp_path, corpus_dir, monkeypatch, option):
@@ -52,6 +54,8 @@ def test_qa_help_does_not_import_ray():
     assert shown.stdout.split() == ["0", "True", "False"], shown.stderr
 
 
+@pytest.mark.slow
+@needs_ray
 def test_an_address_where_no_cluster_listens_fails_at_once_with_one_line(tmp_path, corpus_dir):
     address = f"127.0.0.1:{_free_port()}"
     index = tmp_path / "index"
@@ -65,6 +69,8 @@ def test_an_address_where_no_cluster_listens_fails_at_once_with_one_line(tmp_pat
     assert not index.exists()
 
 
+@pytest.mark.slow
+@needs_ray
 def test_an_address_that_is_not_a_ray_head_fails_at_once_with_one_line(tmp_path, corpus_dir):
     server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)  # answers, but not gRPC
     threading.Thread(target=server.serve_forever, daemon=True).start()

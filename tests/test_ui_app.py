@@ -100,7 +100,7 @@ def test_an_empty_question_changes_nothing(ui_retriever):
     import gradio as gr
 
     history, turns, _ = converse(ui_retriever, NATO)
-    assert respond(ui_retriever, "   ", history, turns) == ("", gr.skip(), gr.skip(), gr.skip())
+    assert respond(ui_retriever, "   ", history, turns) == (gr.skip(), gr.skip(), gr.skip(), gr.skip())
 
 
 def test_a_follow_up_after_not_found_is_read_on_its_own(ui_retriever):

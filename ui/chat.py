@@ -87,7 +87,8 @@ def _respond(retriever: Retriever, question: str, history: list[dict], turns: li
              options: AskOptions) -> tuple[str, list[dict], list[Turn], str]:
     """:func:`respond`, raising the library's error."""
     if not question or not question.strip():
-        return "", gr.skip(), gr.skip(), gr.skip()
+        # Nothing at all, the box included: a late reply to a stray Enter must not wipe what is typed since.
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip()
     previous = turns[-1] if turns else None
     interpretation = understand(question, previous.interpretation if previous and previous.answer.answered else None)
     answer = retriever.ask(interpretation.query, k, **options.arguments())
