@@ -10,7 +10,7 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -23,19 +23,18 @@ from qa.text.words import REFERS_BACK, letters_and_digits, numbers, terms, words
 
 SENTENCE_FEATURES = (
     "similarity", "similarity_gap", "passage_score", "passage_score_gap", "passage_rank",
-    "overlap", "overlap_gap", "plain_overlap", "focus_overlap", "rarest_present",
+    "focus_overlap", "rarest_present",
     "fact", "unique_fact", "fact_beside", "named_role", "fact_measurable", "fact_named",
-    "identifiers_missing", "names_missing", "opening", "position", "length", "refers_back",
-    "phrases", "quoted", "other_subject", "fact_apart",
+    "identifiers_missing", "names_missing", "opening", "position", "length", "refers_back", "quoted",
 )
 """What a candidate sentence is described by (:func:`sentence_matrix` says what each is)."""
 ANSWER_FEATURES = (
-    "ranker", "ranker_gap", "best_similarity", "similarity", "overlap", "focus_overlap", "rarest_present",
+    "ranker", "ranker_gap", "best_similarity", "similarity", "focus_overlap", "rarest_present",
     "fact", "passage_score", "phrases", "missing_numbers", "lacks_fact", "other_subject", "fact_apart",
     "identifiers_missing", "names_missing", "focus_in_document", "kind_measurable", "kind_named", "kind_none",
 )
 """What a question's best candidate is described by, for the answerability model (:func:`answer_vector`)."""
-EVIDENCE = frozenset({"ranker", "ranker_gap", "best_similarity", "similarity", "overlap", "focus_overlap",
+EVIDENCE = frozenset({"ranker", "ranker_gap", "best_similarity", "similarity", "focus_overlap",
                       "rarest_present", "fact", "passage_score", "phrases", "focus_in_document"})
 """Answer features that can only speak for an answer: their weights are fitted at 0 or more, so
 that no quirk of how the training questions were written (unanswerable ones worded closer to the
@@ -45,8 +44,6 @@ COUNTER_EVIDENCE = frozenset({"missing_numbers", "lacks_fact", "other_subject", 
 """Answer features that can only speak against an answer: their weights are fitted at 0 or less."""
 
 NAMED_KINDS = frozenset({"person", "place", "name"})
-SUBJECT_WEIGHT = 0.25
-"""In ``overlap``, a question word found in its document's subject counts this much against 1."""
 FACT_APART_WORDS = 10
 """How near a fact of the asked kind must stand to one of the question's own words, in words."""
 STEM_LETTERS = 6
@@ -64,22 +61,22 @@ def sentence_matrix(question: Question, sentences: Sequence[tuple[Hit, int, Scor
     - similarity, passage_score: its cosine to the question and its passage's retrieval score;
       passage_rank: the passage's place among the top passages (0 to 1); the ``_gap`` features
       are each less the best among the question's candidates;
-    - overlap: rarity-weighted share of the question's terms it holds (a sentence that opens
-      with a pronoun is read with the one before), the terms of its document's subject counting
-      ``SUBJECT_WEIGHT``; plain_overlap: the same, all terms alike; focus_overlap: the share of
-      the question's focus terms beyond the subject; rarest_present: it holds the question's
-      term found in the fewest candidates;
+    - focus_overlap: the share of the question's focus terms beyond its document's subject that
+      it holds (a sentence that opens with a pronoun is read with the one before);
+      rarest_present: it holds the question's term found in the fewest candidates;
     - fact: it states a fact of the kind asked for that the question does not hold
       (``qa.answer.question_kinds``); unique_fact: one no other candidate states; fact_beside:
       it does not, but the sentence beside it does; named_role: it names someone new right
       beside a question word; fact_measurable, fact_named: fact, for those kinds of question;
     - identifiers_missing, names_missing: shares of the question's numbers and identifiers,
-      and of its names, that it lacks; other_subject: it gives another name's or number's thing
-      ("the third round" for "the fourth round"); fact_apart: each fact of the asked kind
-      stands far from the question's own words (:func:`fact_stands_apart`);
+      and of its names, that it lacks;
     - opening: it is its document's first sentence; position: where in the document it starts
-      (0 to 1); length: log of its words; refers_back: it opens with a pronoun; phrases: the
-      share of the question's word pairs it holds; quoted: it holds quotation marks.
+      (0 to 1); length: log of its words; refers_back: it opens with a pronoun; quoted: it holds
+      quotation marks.
+
+    The word overlap of earlier versions (rarity-weighted, with and without the subject's words,
+    and word pairs) and the sentence's own other-subject and figure-apart signals were left out:
+    cross-validation showed them earning no place beside these (benchmarks/fit_ablation.py).
     """
     kind = question.kind
     texts_terms = [terms(text) for text in texts]
@@ -101,8 +98,6 @@ def sentence_matrix(question: Question, sentences: Sequence[tuple[Hit, int, Scor
         beside = (same_before and bool(stated[i - 1])) or (same_after and bool(stated[i + 1]))
         rows.append([
             sentence.similarity, 0.0, hit.score, 0.0, rank / 4,
-            term_overlap(question.terms, wording, _discounted(rarity, subject, SUBJECT_WEIGHT)), 0.0,
-            term_overlap(question.terms, texts_terms[i], rarity),
             sum(verb_stem(term) in forms for term in focus) / len(focus) if focus else 0.0,
             1.0 if rarest and verb_stem(rarest) in forms else 0.0,
             fact, 1.0 if any(told[f] == 1 for f in stated[i]) else 0.0, 1.0 if beside and not fact else 0.0,
@@ -114,13 +109,10 @@ def sentence_matrix(question: Question, sentences: Sequence[tuple[Hit, int, Scor
             sentence.start / max(len(documents[i]), 1),
             math.log1p(len(text.split())),
             1.0 if REFERS_BACK.match(text) else 0.0,
-            phrase_overlap(question, text) or 0.0,
             1.0 if _QUOTED.search(text) else 0.0,
-            1.0 if gives_anothers(question, text) else 0.0,
-            1.0 if fact_stands_apart(question, text, subject) else 0.0,
         ])
     matrix = np.array(rows, dtype=np.float64).reshape(len(rows), len(SENTENCE_FEATURES))
-    for column in ("similarity", "passage_score", "overlap"):
+    for column in ("similarity", "passage_score"):
         j = SENTENCE_FEATURES.index(column)
         matrix[:, j + 1] = matrix[:, j] - matrix[:, j].max(initial=0.0)
     return matrix
@@ -149,7 +141,7 @@ def answer_vector(question: Question, rows: np.ndarray, ranker_scores: np.ndarra
     return np.array([
         ordered[0], ordered[0] - ordered[1] if len(ordered) > 1 else 1.0,
         rows[:, SENTENCE_FEATURES.index("similarity")].max(),
-        row["similarity"], row["overlap"], row["focus_overlap"], row["rarest_present"], row["fact"],
+        row["similarity"], row["focus_overlap"], row["rarest_present"], row["fact"],
         row["passage_score"], phrase_overlap(question, passage) or 0.0, missing_numbers(question, passage),
         1.0 if lacks_asked_fact(question, quote) else 0.0,
         1.0 if tells_of_another(question, quote, title + "\n" + document) else 0.0,
@@ -161,18 +153,6 @@ def answer_vector(question: Question, rows: np.ndarray, ranker_scores: np.ndarra
         1.0 if kind and kind.name in NAMED_KINDS else 0.0,
         1.0 if kind is None else 0.0,
     ], dtype=np.float64)
-
-
-def term_overlap(question_terms: Iterable[str], sentence_terms: Iterable[str], weight: Callable[[str], float]) -> float:
-    """Weighted share of the question's distinct terms that occur among a sentence's terms (0..1),
-    in any of their -ed / -ing forms (:func:`verb_stem`)."""
-    wanted = set(question_terms)
-    if not wanted:
-        return 0.0
-    forms = {verb_stem(term) for term in sentence_terms}
-    present = {term for term in wanted if verb_stem(term) in forms}
-    total = sum(weight(t) for t in wanted)
-    return sum(weight(t) for t in present) / total if total else 0.0
 
 
 @lru_cache(maxsize=1 << 16)
@@ -211,11 +191,6 @@ def rarity_weights(texts_terms: Sequence[Sequence[str]]) -> Callable[[str], floa
             frequency[term] = frequency.get(term, 0) + 1
     n = len(texts_terms)
     return lambda term: math.log(1 + (n + 1) / (frequency.get(term, 0) + 0.5))
-
-
-def _discounted(weight: Callable[[str], float], subject: Collection[str], factor: float) -> Callable[[str], float]:
-    """``weight``, times ``factor`` for the terms of ``subject``."""
-    return lambda term: weight(term) * (factor if term in subject else 1.0)
 
 
 def tells_of_another(question: Question, quote: str, document: str) -> bool:
