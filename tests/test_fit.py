@@ -23,13 +23,34 @@ def slice_of(path: Path, articles: int, out: Path) -> Path:
     return out
 
 
-@needs_training_data
+PLACES = ("the northern ridge", "the salt marsh", "the east weir", "the pine wood", "the old quarry")
+
+
+def field_reports(out: Path, count: int = 30) -> Path:
+    """A SQuAD 2.0 file of ``count`` field reports written here, each an article with two questions
+    it answers and one it does not (who led the team: no report says)."""
+    articles = []
+    for n in range(1, count + 1):
+        word, place = f"{('SHREW', 'OTTER', 'HERON', 'VOLE')[n % 4]}-{n + 30}", PLACES[n % 5]
+        context = (f"Field report {n}\n\nThe survey team filed field report {n} from {place} after a week of "
+                   f"counting birds. The code word of field report {n} is {word}. Rain fell on {n % 6 + 1} days.")
+        qas = [{"id": f"{n}a", "question": f"What is the code word of field report {n}?", "is_impossible": False,
+                "answers": [{"text": word, "answer_start": context.index(word)}]},
+               {"id": f"{n}b", "question": f"Where was field report {n} filed from?", "is_impossible": False,
+                "answers": [{"text": place, "answer_start": context.index(place)}]},
+               {"id": f"{n}c", "question": f"Who led the survey team of field report {n}?", "is_impossible": True,
+                "answers": []}]
+        articles.append({"title": f"Field report {n}", "paragraphs": [{"context": context, "qas": qas}]})
+    out.write_text(json.dumps({"version": "v2.0", "data": articles}), encoding="utf-8")
+    return out
+
+
 def test_a_fitted_model_is_saved_and_loaded_to_the_same_scores(tmp_path, embedder):
-    data = slice_of(TRAIN, 40, tmp_path / "slice.json")
+    data = field_reports(tmp_path / "reports.json")
     examples = collect([data], embedder, progress=False, work_dir=tmp_path / "work")
     assert any(e.answerable for e in examples) and any(not e.answerable for e in examples)
     model, report = fit(examples, folds=3, about={"test": True})
-    figures = report.by_dataset["slice.json"]
+    figures = report.by_dataset["reports.json"]
     assert 0.3 < figures["quote_hit_at_1"] <= 1 and figures["answered"] >= 0.9
     model.save(tmp_path / "model.json")
     loaded = load_answer_model(tmp_path / "model.json")

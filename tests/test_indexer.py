@@ -155,9 +155,9 @@ def test_documents_read_or_split_under_older_rules_are_read_again(tmp_path, corp
 
 
 def test_one_long_file_moves_the_progress_bar_as_its_sentences_are_embedded(tmp_path, embedder, capfd, monkeypatch):
-    from qa.embed.model import CPU_BATCH_SIZE
-
     import tqdm.auto
+
+    from qa.embed.model import CPU_BATCH_SIZE
 
     class EveryUpdate(tqdm.auto.tqdm):
         """A bar that draws every update, however fast the batches go (tqdm skips those within 0.1 s)."""

@@ -136,7 +136,7 @@ def answer_vector(question: Question, rows: np.ndarray, ranker_scores: np.ndarra
     ordered = np.log(probabilities / (1 - probabilities))
     kind = question.kind
     subject = subject_terms(title, document)
-    forms = {verb_stem(term) for term in terms(title + "\n" + document)}
+    forms = _forms(title, document)
     focus = [term for term in question.focus if term not in subject] or list(question.focus)
     return np.array([
         ordered[0], ordered[0] - ordered[1] if len(ordered) > 1 else 1.0,
@@ -170,17 +170,25 @@ def verb_stem(term: str) -> str:
 def subject_terms(title: str, document: str) -> frozenset[str]:
     """The terms of a document's title and of its opening sentence (the first that is not the
     title): its subject, which the document's sentences keep repeating."""
-    return _subject_terms(title, document[:OPENING_CHARS])
+    return _opening(title, document[:OPENING_CHARS])[1]
 
 
 @lru_cache(maxsize=4096)  # the same documents come up question after question
-def _subject_terms(title: str, opening: str) -> frozenset[str]:
-    found = set(terms(title))
+def _opening(title: str, opening: str) -> tuple[frozenset[int], frozenset[str]]:
+    """Where the document's title line(s) and first sentence start, and its subject terms."""
+    starts = set()
     for span in iter_sentences(opening):
+        starts.add(span.start)
         sentence = opening[span.start : span.end]
         if sentence.strip() != title.strip():
-            return frozenset(found.union(terms(sentence)))
-    return frozenset(found)
+            return frozenset(starts), frozenset(set(terms(title)).union(terms(sentence)))
+    return frozenset(starts), frozenset(terms(title))
+
+
+@lru_cache(maxsize=256)
+def _forms(title: str, document: str) -> frozenset[str]:
+    """The word forms (:func:`verb_stem`) of a document and its title, read once per document."""
+    return frozenset(verb_stem(term) for term in terms(title + "\n" + document))
 
 
 def rarity_weights(texts_terms: Sequence[Sequence[str]]) -> Callable[[str], float]:
@@ -289,10 +297,5 @@ def _rarest(wanted: Sequence[str], texts_terms: Sequence[Sequence[str]], rarity:
 
 
 def _is_opening(document: str, title: str, start: int) -> bool:
-    """Whether the sentence at ``start`` is the document's first sentence (after its title line)."""
-    for span in iter_sentences(document[:OPENING_CHARS]):
-        if span.start == start:
-            return True
-        if document[span.start : span.end].strip() != title.strip():
-            return False
-    return False
+    """Whether the sentence at ``start`` is the document's first sentence (or its title line)."""
+    return start in _opening(title, document[:OPENING_CHARS])[0]

@@ -79,11 +79,10 @@ class AnswerModel:
     about: dict
 
     def rank(self, features: np.ndarray) -> np.ndarray:
-        a, b = self.calibration
-        return _sigmoid(a * self.ranker(features) + b)
+        return calibrated(self.ranker, self.calibration, features)
 
     def answerable(self, features: np.ndarray) -> float:
-        return float(_sigmoid(self.answerability(features)))
+        return float(sigmoid(self.answerability(features)))
 
     def to_json(self) -> dict:
         return {"format": MODEL_FORMAT, "ranker": self.ranker.to_json(), "calibration": list(self.calibration),
@@ -94,8 +93,14 @@ class AnswerModel:
         Path(path).write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
 
 
-def _sigmoid(x):
+def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def calibrated(ranker: Linear, calibration: tuple[float, float], features: np.ndarray) -> np.ndarray:
+    """Each candidate's probability of holding the answer: the ranker's score, Platt-scaled."""
+    a, b = calibration
+    return sigmoid(a * ranker(features) + b)
 
 
 class AnswerModelError(QAError):

@@ -94,7 +94,7 @@ def _disagreeing(question: Question, quotes: list[Quote]) -> list[Quote]:
     """The quotes (best first) that disagree with a quote of another date in a number or, for a
     "who" question, a name."""
     asked_numbers = question.numbers
-    asked_names = _names(question.text) if question.asks_who else None
+    asked_names = set(question.names) if question.asks_who else None
     told_numbers = [numbers(q.text) - asked_numbers for q in quotes]
     told_names: dict[int, set[str]] = {}  # read only when numbers can't tell
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.answer.features import ANSWER_FEATURES, COUNTER_EVIDENCE, EVIDENCE, SENTENCE_FEATURES
-from qa.answer.model import DEFAULT_MODEL_FILE, AnswerModel, Linear
+from qa.answer.model import DEFAULT_MODEL_FILE, AnswerModel, Linear, calibrated, sigmoid
 from qa.answer.question import parse_question
 from qa.answer.quotes import Candidates, answer_features, candidate_sentences, choose_quotes
 from qa.embed.model import Embedder
@@ -60,8 +60,6 @@ class Example:
     hits: list[Hit]
     labels: np.ndarray
     """Whether each candidate sentence holds a gold answer."""
-    held_out: bool = False
-    """Its article is left out of the index: it must be refused."""
 
     @property
     def answerable(self) -> bool:
@@ -106,7 +104,7 @@ def _examples(path: Path, name: str, holdout: int, embedder: Embedder, progress:
         answers = q.answers if title in indexed else ()
         labels = np.array([bool(answers) and contains_answer(text, answers) for text in candidates.texts], dtype=bool)
         examples.append(Example(name, f"{path.name}\n{title}", answers, candidates,
-                                [h for h, _ in ranking.ranked], labels, held_out=title not in indexed))
+                                [h for h, _ in ranking.ranked], labels))
     return examples
 
 
@@ -165,7 +163,7 @@ def fit_answerability(x: np.ndarray, y: np.ndarray, weights: np.ndarray, c: floa
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
         w, b = theta[:-1], theta[-1]
         margin = z @ w + b
-        p = 1 / (1 + np.exp(-margin))
+        p = sigmoid(margin)
         value = np.sum(weights * (np.logaddexp(0, margin) - target * margin)) + 0.5 * w @ w / (c * len(target))
         residual = weights * (p - target)
         return value, np.append(z.T @ residual + w / (c * len(target)), residual.sum())
@@ -194,8 +192,7 @@ class _Scorer:
     threshold: float = 0.0
 
     def rank(self, features: np.ndarray) -> np.ndarray:
-        a, b = self.calibration
-        return 1 / (1 + np.exp(-(a * self.ranker(features) + b)))
+        return calibrated(self.ranker, self.calibration, features)
 
     def answerable(self, features: np.ndarray) -> float:
         return 0.0
@@ -226,7 +223,7 @@ def fit(examples: Sequence[Example], *, folds: int = FOLDS, fraction: float = 1.
     probabilities = np.zeros(len(examples))
     for train, test in splits:
         model = fit_answerability(vectors[train], answerable[train], weights[train])
-        probabilities[test] = 1 / (1 + np.exp(-model(vectors[test])))
+        probabilities[test] = sigmoid(model(vectors[test]))
     report.threshold = min(float(np.quantile(probabilities[_of(examples, name) & answerable], 1 - ANSWERED))
                            for name in _datasets(examples) if (_of(examples, name) & answerable).any())
     hits = hits_by_margin[report.margin]
