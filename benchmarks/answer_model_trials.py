@@ -10,8 +10,9 @@ Boosted trees need ``pip install lightgbm``; token states come from the model ru
   the linear ranker with more features: token alignment, each of the question's word pieces'
   best cosine with the sentence's (mean and least), in the model's input embeddings (static) or
   in its output token states (contextual: only the 8 candidates the linear ranker likes best,
-  as it would be at run time, where the script times them); the cosine of the
-  sentence read with the one before it in its document.
+  as it would be at run time, where the script times them) or asymmetric (the question's
+  output states against each of the sentence's word pieces embedded alone, for every
+  candidate); the cosine of the sentence read with the one before it in its document.
 - Answerability (unanswerable questions refused, on the indexed articles and about articles held
   out of the index, at the threshold that answers 95% of each file's answerable questions): the
   shipped logistic model; boosted trees; the on-topic unanswerable questions weighted 2x and 4x.
@@ -130,25 +131,48 @@ def static_alignment(examples: list[Example], model) -> list[np.ndarray]:
     return columns
 
 
+def question_states(model, examples: list[Example]) -> dict[str, np.ndarray]:
+    """The model's output states of each question's content word pieces, unit length."""
+    questions = sorted({e.candidates.question.text for e in examples})
+    states = {}
+    for question, rows in zip(questions, model.encode(questions, output_value="token_embeddings", batch_size=64)):
+        tokens = model.tokenizer.convert_ids_to_tokens(model.tokenizer(question)["input_ids"])
+        states[question] = unit(rows.float().numpy())[[i for i, token in enumerate(tokens) if _is_content(token)]]
+    return states
+
+
 def contextual_alignment(examples: list[Example], model, first: Scores) -> list[np.ndarray]:
     """Token alignment in the model's output token states, for each question's ``CONTEXTUAL_CANDIDATES``
     best candidates by ``first`` (the rest get the least of those)."""
-    tokenizer = model.tokenizer
-    questions = [e.candidates.question.text for e in examples]
+    asked = question_states(model, examples)
     tops = [np.argsort(-s)[:CONTEXTUAL_CANDIDATES] for s in first]
     texts = sorted({e.candidates.texts[j] for e, top in zip(examples, tops) for j in top})
     states = dict(zip(texts, model.encode(texts, output_value="token_embeddings", batch_size=64)))
-    asked = dict(zip(questions, model.encode(questions, output_value="token_embeddings", batch_size=64)))
     columns = []
-    for example, top, question in zip(examples, tops, questions):
-        ids = tokenizer(question)["input_ids"]
-        keep = [i for i, token in enumerate(tokenizer.convert_ids_to_tokens(ids)) if _is_content(token)]
-        vectors = unit(asked[question].float().numpy())[keep]
+    for example, top in zip(examples, tops):
+        vectors = asked[example.candidates.question.text]
         column = np.zeros((len(example.labels), 2))
         for j in top:
             column[j] = token_alignment(vectors, unit(states[example.candidates.texts[j]].float().numpy()[1:-1]))
         column[np.setdiff1d(np.arange(len(column)), top)] = column[top].min(axis=0) if len(top) else 0.0
         columns.append(column)
+    return columns
+
+
+def asymmetric_alignment(examples: list[Example], model) -> list[np.ndarray]:
+    """Token alignment of every candidate: the question's output token states against each of
+    the sentence's word pieces embedded alone (a table of the vocabulary, made once per model)."""
+    tokenizer = model.tokenizer
+    vocabulary = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+    table = model.encode([token.removeprefix("##") for token in vocabulary], batch_size=256,
+                         normalize_embeddings=True)
+    asked = question_states(model, examples)
+    columns = []
+    for example in examples:
+        question = asked[example.candidates.question.text]
+        rows = [token_alignment(question, table[tokenizer(text, add_special_tokens=False)["input_ids"]])
+                for text in example.candidates.texts]
+        columns.append(np.array(rows).reshape(-1, 2))
     return columns
 
 
@@ -277,6 +301,7 @@ def main(datasets: Sequence[str]) -> None:
     extended = {
         "token alignment, static": static_alignment(examples, model),
         "token alignment, contextual (8 best)": contextual_alignment(examples, model, shipped),
+        "token alignment, asymmetric": asymmetric_alignment(examples, model),
         "cosine with the sentence before": window_similarity(examples, embedder),
     }
     ranking = {"shipped linear ranker": first_hits(examples, shipped)}
