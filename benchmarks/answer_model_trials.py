@@ -28,27 +28,25 @@ import bisect
 import dataclasses
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import cast
 
 import numpy as np
 
-from qa.answer.model import Linear, sigmoid
+from qa.answer.model import sigmoid
 from qa.embed.model import Embedder
 from qa.evaluation.fit import (
     ANSWERED,
     FOLDS,
     Example,
-    _answer_vectors,
-    _balanced,
     _datasets,
-    _folds,
     _of,
-    _Scorer,
+    article_folds,
+    balanced_weights,
     collect,
     fit,
     fit_answerability,
-    fit_calibration,
     fit_ranker,
+    fold_models,
+    out_of_fold,
 )
 from qa.evaluation.metrics import contains_answer
 from qa.text.sentences import split_sentences
@@ -64,20 +62,10 @@ def with_features(example: Example, features: np.ndarray, labels: np.ndarray | N
     return dataclasses.replace(example, candidates=candidates, labels=example.labels if labels is None else labels)
 
 
-def fold_models(examples: list[Example], fitter: Fitter) -> list[Callable[[np.ndarray], np.ndarray]]:
-    """For each example, the model fitted on the folds without its article."""
-    weights = _balanced(examples)
-    models: list[Callable[[np.ndarray], np.ndarray]] = [np.asarray] * len(examples)
-    for train, test in _folds(examples, FOLDS):
-        model = fitter([examples[i] for i in train], weights[train])
-        for i in test:
-            models[i] = model
-    return models
-
-
-def out_of_fold(examples: list[Example], fitter: Fitter) -> Scores:
+def scored_out_of_fold(examples: list[Example], fitter: Fitter) -> Scores:
     """Each example's candidate scores by the model fitted on the folds without its article."""
-    return [model(e.candidates.features) for e, model in zip(examples, fold_models(examples, fitter))]
+    models = fold_models(examples, article_folds(examples, FOLDS), balanced_weights(examples), fitter)
+    return [model(e.candidates.features) for e, model in zip(examples, models)]
 
 
 def trees(examples: list[Example], weights: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
@@ -227,18 +215,6 @@ def _is_content(token: str) -> bool:
     return token.isalnum() and token not in STOPWORDS
 
 
-def answer_vectors(examples: list[Example]) -> np.ndarray:
-    """Each example's answer features as the shipped design meets them: its fold's ranker,
-    calibrated out of fold, its quote chosen with the fitted neighbour margin."""
-    model, _ = fit(examples)
-    rankers = fold_models(examples, fit_ranker)
-    weights = _balanced(examples)
-    calibration = fit_calibration(
-        np.concatenate([r(e.candidates.features) for e, r in zip(examples, rankers)]),
-        np.concatenate([e.labels for e in examples]), np.repeat(weights, [len(e.labels) for e in examples]))
-    return _answer_vectors(examples, [_Scorer(cast(Linear, r), calibration, model.neighbour_margin) for r in rankers])
-
-
 def refusals(examples: list[Example], probabilities: np.ndarray) -> dict[str, float]:
     """Per data set, the unanswerable questions refused at the threshold that answers ``ANSWERED``
     of every data set's answerable ones."""
@@ -252,7 +228,7 @@ def refusals(examples: list[Example], probabilities: np.ndarray) -> dict[str, fl
 def answerability_oof(examples: list[Example], vectors: np.ndarray, fitter, weights: np.ndarray) -> np.ndarray:
     answerable = np.array([e.answerable for e in examples])
     probabilities = np.zeros(len(examples))
-    for train, test in _folds(examples, FOLDS):
+    for train, test in article_folds(examples, FOLDS):
         probabilities[test] = fitter(vectors[train], answerable[train], weights[train])(vectors[test])
     return probabilities
 
@@ -283,7 +259,7 @@ def passage_hits(examples: list[Example], scores: Scores) -> tuple[dict[str, flo
             labels.append(example.answerable and contains_answer(hit.text, example.answers))
         passages.append(with_features(example, np.array(rows).reshape(-1, 4), np.array(labels, dtype=bool)))
     likeliest = [p.candidates.features[:, 0] for p in passages]
-    return first_hits(passages, likeliest), first_hits(passages, out_of_fold(passages, fit_ranker))
+    return first_hits(passages, likeliest), first_hits(passages, scored_out_of_fold(passages, fit_ranker))
 
 
 def table(title: str, rows: dict[str, dict[str, float]] | dict[str, dict[str, str]]) -> None:
@@ -297,7 +273,9 @@ def main(datasets: Sequence[str]) -> None:
     embedder = Embedder()
     examples = collect(datasets, embedder, progress=False)
     model = Embedder(embedder.name, runtime="torch").model
-    shipped = out_of_fold(examples, fit_ranker)
+    weights = balanced_weights(examples)
+    held = out_of_fold(examples, article_folds(examples, FOLDS), weights)
+    shipped = [ranker(e.candidates.features) for e, ranker in zip(examples, held.rankers)]
     extended = {
         "token alignment, static": static_alignment(examples, model),
         "token alignment, contextual (8 best)": contextual_alignment(examples, model, shipped),
@@ -306,13 +284,13 @@ def main(datasets: Sequence[str]) -> None:
     }
     ranking = {"shipped linear ranker": first_hits(examples, shipped)}
     try:
-        ranking["boosted trees (lambdarank)"] = first_hits(examples, out_of_fold(examples, trees))
+        ranking["boosted trees (lambdarank)"] = first_hits(examples, scored_out_of_fold(examples, trees))
     except ImportError:
         print("lightgbm is not installed: no boosted trees")
     quoting = {"shipped design": fitted_figures(examples)}
     for name, columns in extended.items():
         more = [with_features(e, np.hstack([e.candidates.features, c])) for e, c in zip(examples, columns)]
-        ranking[f"linear + {name}"] = first_hits(more, out_of_fold(more, fit_ranker))
+        ranking[f"linear + {name}"] = first_hits(more, scored_out_of_fold(more, fit_ranker))
         quoting[f"+ {name}"] = fitted_figures(more)
     table("first candidate holds the answer (out of fold)", ranking)
     print(f"\nrunning the model over the best 4 / 8 candidates ({embedder.runtime}): "
@@ -320,7 +298,7 @@ def main(datasets: Sequence[str]) -> None:
           "ms p50 a question")
     table("quote hit@1 / answered / unanswerable refused, fitted as qa fit fits (out of fold)", quoting)
 
-    vectors, weights = answer_vectors(examples), _balanced(examples)
+    vectors = held.answer_vectors
     on_topic = np.array([not e.answerable and "held out" not in e.dataset for e in examples])
     answering = {"shipped logistic": refusals(examples, answerability_oof(examples, vectors, logistic, weights))}
     for factor in (2.0, 4.0):

@@ -4,6 +4,7 @@ that the documents answer the question. Plain numpy at run time; fitted by ``qa 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,10 +24,13 @@ class QuoteScorer(Protocol):
     """What chooses quotes and decides "not found": any model with these members will do (a
     cross-encoder, say, where one can be had)."""
 
-    threshold: float
-    """Below this answerability the answer is "not found"."""
-    neighbour_margin: float
-    """A quote takes in the sentence beside it when that one's probability is within this margin of its own."""
+    @property
+    def threshold(self) -> float:
+        """Below this answerability the answer is "not found"."""
+
+    @property
+    def neighbour_margin(self) -> float:
+        """A quote takes in the sentence beside it when that one's probability is within this margin of its own."""
 
     def rank(self, features: np.ndarray) -> np.ndarray:
         """Each candidate sentence's probability of holding the answer (a row of ``SENTENCE_FEATURES`` each)."""
@@ -89,7 +93,7 @@ class AnswerModel:
                 "answerability": self.answerability.to_json(), "threshold": self.threshold,
                 "neighbour_margin": self.neighbour_margin, "about": self.about}
 
-    def save(self, path: str | Path) -> None:
+    def save(self, path: str | os.PathLike) -> None:
         Path(path).write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
 
 

@@ -14,9 +14,10 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar, cast
 
 import numpy as np
 
@@ -72,8 +73,8 @@ class FitReport:
 
     margin: float = 0.0
     threshold: float = 0.0
-    by_dataset: dict[str, dict[str, float]] = field(default_factory=dict)
-    learning_curve: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    by_dataset: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    learning_curve: dict[str, dict[str, dict[str, float | None]]] = field(default_factory=dict)
 
 
 def collect(datasets: Sequence[str | os.PathLike], embedder: Embedder, *, progress: bool = True,
@@ -198,35 +199,66 @@ class _Scorer:
         return 0.0
 
 
+ModelT = TypeVar("ModelT")
+
+
+def fold_models(examples: Sequence[Example], splits: Sequence[tuple[np.ndarray, np.ndarray]], weights: np.ndarray,
+                fitter: Callable[[list[Example], np.ndarray], ModelT]) -> list[ModelT]:
+    """For each example, the model ``fitter`` makes from the training side of the split that tests it."""
+    models: list[ModelT | None] = [None] * len(examples)
+    for train, test in splits:
+        model = fitter([examples[i] for i in train], weights[train])
+        for i in test:
+            models[i] = model
+    return cast(list[ModelT], models)  # every example is in one test side
+
+
+@dataclass(frozen=True)
+class OutOfFold:
+    """How each example is quoted by the ranker fitted without its article."""
+
+    rankers: list[Linear]
+    calibration: tuple[float, float]
+    margin: float
+    quote_hits: np.ndarray
+    """Whether each answerable example's first quote holds a gold answer."""
+    answer_vectors: np.ndarray
+    """Each example's ``ANSWER_FEATURES``, as the answerability model meets them at run time."""
+
+
+def out_of_fold(examples: Sequence[Example], splits: Sequence[tuple[np.ndarray, np.ndarray]],
+                weights: np.ndarray) -> OutOfFold:
+    """The rankers of the folds, their shared calibration, the neighbour margin chosen on their
+    quotes, and the quotes' hits and answer features."""
+    rankers = fold_models(examples, splits, weights, fit_ranker)
+    calibration = fit_calibration(
+        np.concatenate([ranker(e.candidates.features) for e, ranker in zip(examples, rankers)]),
+        np.concatenate([e.labels for e in examples]), np.repeat(weights, [len(e.labels) for e in examples]))
+    scorers = {m: [_Scorer(ranker, calibration, m) for ranker in rankers] for m in MARGINS}
+    hits_by_margin = {m: _quote_hits(examples, scorers[m]) for m in MARGINS}
+    best = max(_mean_by_dataset(examples, hits) for hits in hits_by_margin.values())
+    margin = min(m for m in MARGINS if _mean_by_dataset(examples, hits_by_margin[m]) >= best - MARGIN_TOLERANCE)
+    return OutOfFold(rankers, calibration, margin, hits_by_margin[margin], _answer_vectors(examples, scorers[margin]))
+
+
 def fit(examples: Sequence[Example], *, folds: int = FOLDS, fraction: float = 1.0, seed: int = 0,
         about: dict | None = None) -> tuple[AnswerModel, FitReport]:
     """Fit both models on ``examples``; the report holds the out-of-fold figures (``fraction``
     keeps that share of each training fold's articles, for a learning curve)."""
-    weights = _balanced(examples)
+    weights = balanced_weights(examples)
     rng = np.random.default_rng(seed)
-    splits = [(_subsample(examples, train, fraction, rng), test) for train, test in _folds(examples, folds)]
-    oof_rankers: list[Linear] = [None] * len(examples)  # type: ignore[list-item]  # every row is in one test fold
-    for train, test in splits:
-        ranker = fit_ranker([examples[i] for i in train], weights[train])
-        for i in test:
-            oof_rankers[i] = ranker
-    report = FitReport()
-    calibration = fit_calibration(
-        np.concatenate([ranker(e.candidates.features) for e, ranker in zip(examples, oof_rankers)]),
-        np.concatenate([e.labels for e in examples]), np.repeat(weights, [len(e.labels) for e in examples]))
-    scorers = {m: [_Scorer(ranker, calibration, m) for ranker in oof_rankers] for m in MARGINS}
-    hits_by_margin = {m: _quote_hits(examples, scorers[m]) for m in MARGINS}
-    best = max(_mean_by_dataset(examples, hits) for hits in hits_by_margin.values())
-    report.margin = min(m for m in MARGINS if _mean_by_dataset(examples, hits_by_margin[m]) >= best - MARGIN_TOLERANCE)
-    vectors = _answer_vectors(examples, scorers[report.margin])
+    splits = [(_subsample(examples, train, fraction, rng), test) for train, test in article_folds(examples, folds)]
+    held = out_of_fold(examples, splits, weights)
+    vectors = held.answer_vectors
     answerable = np.array([e.answerable for e in examples])
     probabilities = np.zeros(len(examples))
     for train, test in splits:
-        model = fit_answerability(vectors[train], answerable[train], weights[train])
-        probabilities[test] = sigmoid(model(vectors[test]))
+        fold_answerability = fit_answerability(vectors[train], answerable[train], weights[train])
+        probabilities[test] = sigmoid(fold_answerability(vectors[test]))
+    report = FitReport(margin=held.margin)
     report.threshold = min(float(np.quantile(probabilities[_of(examples, name) & answerable], 1 - ANSWERED))
                            for name in _datasets(examples) if (_of(examples, name) & answerable).any())
-    hits = hits_by_margin[report.margin]
+    hits = held.quote_hits
     for name in _datasets(examples):
         mine = _of(examples, name)
         kept = probabilities >= report.threshold
@@ -240,7 +272,8 @@ def fit(examples: Sequence[Example], *, folds: int = FOLDS, fraction: float = 1.
     answerability = fit_answerability(vectors, answerable, weights)
     details = dict(about or {}, out_of_fold=report.by_dataset, folds=folds, ranker_l2=RANKER_L2,
                    answerability_c=ANSWERABILITY_C, fitted=dt.date.today().isoformat())
-    return AnswerModel(ranker, calibration, answerability, report.threshold, report.margin, details), report
+    model = AnswerModel(ranker, held.calibration, answerability, report.threshold, report.margin, details)
+    return model, report
 
 
 def fit_files(datasets: Sequence[str | os.PathLike], *, out: str | os.PathLike = DEFAULT_MODEL_FILE,
@@ -279,13 +312,14 @@ def _answer_vectors(examples: Sequence[Example], scorers: Sequence[_Scorer]) -> 
     return np.vstack(rows)
 
 
-def _balanced(examples: Sequence[Example]) -> np.ndarray:
+def balanced_weights(examples: Sequence[Example]) -> np.ndarray:
     """A weight per example such that each data set weighs the same in all."""
     sizes = {name: int(_of(examples, name).sum()) for name in _datasets(examples)}
     return np.array([len(examples) / (len(sizes) * sizes[e.dataset]) for e in examples])
 
 
-def _folds(examples: Sequence[Example], folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def article_folds(examples: Sequence[Example], folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``folds`` splits of the examples' indexes into training and test sides, each group on one side."""
     from sklearn.model_selection import GroupKFold
 
     groups = [e.group for e in examples]
